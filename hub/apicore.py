@@ -1,0 +1,110 @@
+"""The HTTP API's shared machinery: the NinjaAPI instance, authentication (bearer token or
+session + CSRF) and the error format ``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+
+from hub.errors import HubError
+from hub.models import User
+from hub.tokens import user_for_token
+
+
+class BearerTokenAuth(HttpBearer):
+    """``Authorization: Bearer xwh_...`` — personal API tokens (mobile apps, bots, scripts)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionCookieAuth(APIKeyCookie):
+    """The browser's session cookie; state-changing requests must carry the CSRF token."""
+
+    param_name = "sessionid"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+            raise HubError("csrf_failed", "CSRF check failed: send the X-CSRFToken header", status=403)
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = request.user
+        if user.is_authenticated and user.is_active:
+            return user  # type: ignore[return-value]
+        return None
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+api = NinjaAPI(
+    title="Xiaowei Hub API",
+    version="1",
+    description="HTTP API of Xiaowei Hub. Errors are `{\"error\": {\"code\", \"message\"}}` with a 4xx status; "
+    "objects of another workspace answer 404.",
+    auth=[BearerTokenAuth(), SessionCookieAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str, **extra: Any) -> HttpResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    body.update(extra)
+    return api.create_response(request, {"error": body}, status=status)
+
+
+@api.exception_handler(HubError)
+def _hub_error(request: HttpRequest, exc: HubError) -> HttpResponse:
+    return error_response(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "payload"))
+    message = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid request"))
+    return error_response(request, 422, "invalid_request", message, details=exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "not_authenticated", "sign in or send a valid API token")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", "not found")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def authed_user(request: HttpRequest) -> User:
+    """The authenticated caller (ninja has already rejected anonymous requests)."""
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user

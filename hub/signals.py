@@ -1,0 +1,9 @@
+"""Signals declared by ``hub`` so that higher layers can react without hub importing them."""
+
+from __future__ import annotations
+
+import django.dispatch
+
+# Sent on commit when a person's access changed in a way open sockets must notice
+# (deactivated, role changed, token revoked). kwargs: user_id, workspace_id (None = everywhere).
+access_revoked = django.dispatch.Signal()

@@ -1,0 +1,25 @@
+"""Project URL routing: the API (hub + app routers), accounts, health, the web app."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from hub import health, views
+from hub.api import router as hub_router
+from hub.apicore import api
+from messaging.api import router as messaging_router
+
+api.add_router("", hub_router)
+api.add_router("", messaging_router)
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("invite/<str:token>/", views.invitation, name="invitation"),
+    path("", views.home, name="home"),
+]

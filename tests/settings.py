@@ -1,0 +1,21 @@
+"""Fast, isolated settings for the test suite.
+
+``HUB_TEST_DATABASE_URL`` switches the database to PostgreSQL (``make test`` runs the suite a
+second time that way); pytest-django creates and drops the test database itself.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("HUB_DATA_DIR", tempfile.mkdtemp(prefix="hub-test-"))
+os.environ["DATABASE_URL"] = os.environ.get("HUB_TEST_DATABASE_URL", "")
+os.environ.pop("REDIS_URL", None)
+
+from hub.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+WHITENOISE_AUTOREFRESH = True
