@@ -99,6 +99,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Who deleted it (the author, or an admin / channel manager moderating).
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -193,3 +197,39 @@ class Mention(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "user"], name="mention_unique")]
         indexes = [models.Index(fields=["user", "conversation", "seq"], name="mention_user_conv_seq")]
+
+
+class NotificationPrefs(models.Model):
+    """A person's notification settings across workspaces: email digests and do-not-disturb
+    hours, interpreted in ``User.time_zone`` (a shop owner in Urumqi and one in Shanghai both
+    mean their own evening)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    email_enabled = models.BooleanField(default=True)
+    # Minutes a notification must stay unread before it goes into an email digest.
+    email_delay_minutes = models.PositiveIntegerField(default=10)
+    # Quiet hours; when start > end the window wraps midnight (22:00-08:00).
+    dnd_start = models.TimeField(null=True, blank=True)
+    dnd_end = models.TimeField(null=True, blank=True)
+
+
+class PendingNotification(models.Model):
+    """Something that should reach a person (mention, DM, followed-thread reply). The digest
+    task emails the ones still unread after the delay and marks them sent (one email per burst)."""
+
+    class Reason(models.TextChoices):
+        MENTION = "mention", _("Mention")
+        DM = "dm", _("Direct message")
+        THREAD = "thread", _("Followed thread reply")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="pending_notification_unique")]
+        indexes = [models.Index(fields=["emailed_at", "created_at"], name="pending_notification_due")]
