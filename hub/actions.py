@@ -62,6 +62,54 @@ def do_create_partner(actor: Member, name: str, kind: str) -> PartnerOrg:
     return partner
 
 
+@transaction.atomic
+def do_create_user(email: str, password: str | None, display_name: str = "", *, email_verified: bool = False) -> User:
+    """Accounts normally come from allauth sign-up; this is for operators, importers and the demo.
+
+    ``email_verified`` records the address as verified for allauth, so that the person can sign
+    in at once even when ``HUB_EMAIL_VERIFICATION=mandatory``.
+    """
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise HubError("duplicate", "a user with this email address already exists", status=409)
+    user = User.objects.create_user(email=email, password=password, display_name=display_name.strip()[:80])
+    if email_verified:
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    audit("user.create", target=user)
+    return user
+
+
+@transaction.atomic
+def do_add_member(
+    actor: Member | None,
+    workspace: Workspace,
+    user: User,
+    role: str,
+    *,
+    partner: PartnerOrg | None = None,
+    title: str = "",
+) -> Member:
+    """Adds someone directly (operators, the demo loader); people normally join by invitation.
+
+    ``actor`` None means the operator (management command); otherwise role rules apply.
+    """
+    if actor is not None and not can_manage_role(actor, role):
+        raise PermissionDenied("you cannot add people with this role")
+    if (role == Member.Role.GUEST) != (partner is not None):
+        raise HubError("partner_required", "guests, and only guests, belong to a partner organisation")
+    if partner is not None and partner.workspace_id != workspace.pk:
+        raise NotFound("partner")
+    member, created = Member.objects.get_or_create(
+        workspace=workspace, user=user, defaults={"role": role, "partner": partner, "title": title[:80]}
+    )
+    if not created:
+        raise HubError("duplicate", "this person is already a member of the workspace", status=409)
+    audit("member.add", actor=actor.user if actor else None, workspace=workspace, target=member, role=role)
+    return member
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     invitation: Invitation
@@ -151,7 +199,9 @@ def do_accept_invitation(user: User, token: str, ip: str | None = None) -> Membe
         )
     invitation.use_count += 1
     invitation.save(update_fields=["use_count"])
-    audit("invitation.accept", actor=user, workspace=invitation.workspace_id, target=invitation, ip=ip, role=member.role)
+    audit(
+        "invitation.accept", actor=user, workspace=invitation.workspace_id, target=invitation, ip=ip, role=member.role
+    )
     return member
 
 
@@ -272,5 +322,5 @@ def do_update_workspace(
         changes["read_receipts_enabled"] = read_receipts_enabled
     if changes:
         workspace.save(update_fields=list(changes))
-        audit("workspace.settings", actor=actor.user, workspace=workspace, target=workspace, **changes)
+        audit("workspace.settings", actor=actor.user, workspace=workspace, target=workspace, changes=changes)
     return workspace

@@ -40,7 +40,7 @@ class SessionCookieAuth(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user
         if user.is_authenticated and user.is_active:
-            return user  # type: ignore[return-value]
+            return user
         return None
 
 
@@ -56,7 +56,7 @@ class ErrorOut(Schema):
 api = NinjaAPI(
     title="Xiaowei Hub API",
     version="1",
-    description="HTTP API of Xiaowei Hub. Errors are `{\"error\": {\"code\", \"message\"}}` with a 4xx status; "
+    description='HTTP API of Xiaowei Hub. Errors are `{"error": {"code", "message"}}` with a 4xx status; '
     "objects of another workspace answer 404.",
     auth=[BearerTokenAuth(), SessionCookieAuth()],
     urls_namespace="api",

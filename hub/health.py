@@ -44,7 +44,11 @@ def _check_search_storage() -> None:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _check_database, "channel_layer": async_to_sync(_layer_roundtrip), "search": _check_search_storage}
+    checks = {
+        "database": _check_database,
+        "channel_layer": async_to_sync(_layer_roundtrip),
+        "search": _check_search_storage,
+    }
     results: dict[str, str] = {}
     failed: list[str] = []
     for name, check in checks.items():
@@ -55,4 +59,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
             failed.append(name)
     status = 503 if failed else 200
-    return JsonResponse({"status": "unavailable" if failed else "ok", "failed": failed, "checks": results}, status=status)
+    return JsonResponse(
+        {"status": "unavailable" if failed else "ok", "failed": failed, "checks": results}, status=status
+    )

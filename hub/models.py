@@ -156,6 +156,9 @@ class Invitation(models.Model):
     use_count = models.PositiveIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"invitation #{self.pk} to {self.workspace_id} as {self.role}"
+
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(24)
@@ -185,6 +188,9 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"token #{self.pk} ({self.name}) of {self.user_id}"
+
     @classmethod
     def new_key(cls) -> str:
         return cls.PREFIX + secrets.token_urlsafe(32)
@@ -209,3 +215,6 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["workspace", "-created_at"], name="audit_ws_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

@@ -22,7 +22,7 @@ def me_payload(user: User) -> dict[str, object]:
 def partners_visible_to(member: Member) -> QuerySet[PartnerOrg]:
     partners = PartnerOrg.objects.filter(workspace_id=member.workspace_id).order_by("name")
     if member.is_guest:
-        return partners.filter(pk=member.partner_id)
+        return partners.filter(pk=member.partner_id or 0)
     return partners
 
 
@@ -39,7 +39,9 @@ def member_row(member: Member) -> dict[str, object]:
 
 
 def member_rows(viewer: Member) -> list[dict[str, object]]:
-    members = Member.objects.filter(workspace_id=viewer.workspace_id).select_related("user").order_by("user__display_name")
+    members = (
+        Member.objects.filter(workspace_id=viewer.workspace_id).select_related("user").order_by("user__display_name")
+    )
     return [member_row(m) for m in members]
 
 

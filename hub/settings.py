@@ -20,6 +20,8 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = envbool("DEBUG", False)
 SECRET_KEY = secret_key(DATA_DIR)
 HUB_PORT = envint("HUB_PORT", 8000)
+# Bind address of `manage.py serve`; loopback by default (0.0.0.0 inside a container).
+HUB_HOST = envstr("HUB_HOST", "127.0.0.1")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", f"http://127.0.0.1:{HUB_PORT}").rstrip("/")
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "hub",
     "messaging",
+    "docs_collab",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +238,16 @@ HUB_DEMO = envbool("HUB_DEMO", True)
 HUB_MESSAGE_MAX_CHARS = envint("HUB_MESSAGE_MAX_CHARS", 10_000)
 HUB_SEND_RATE_PER_MINUTE = envint("HUB_SEND_RATE_PER_MINUTE", 120)
 HUB_INVITATION_DAYS = envint("HUB_INVITATION_DAYS", 7)
+# Collaborative documents (docs/documents.md): simultaneous editors per document (the rest view
+# only), the update-log batch (flush after this many ms or updates), the largest accepted Yjs
+# frame, how often an open room re-reads the log to heal from dropped channel-layer messages,
+# and the log length that triggers compaction into a snapshot.
+HUB_DOCS_MAX_EDITORS = envint("HUB_DOCS_MAX_EDITORS", 100)
+HUB_DOCS_FLUSH_MS = envint("HUB_DOCS_FLUSH_MS", 200)
+HUB_DOCS_FLUSH_UPDATES = envint("HUB_DOCS_FLUSH_UPDATES", 64)
+HUB_DOCS_MAX_FRAME_BYTES = envint("HUB_DOCS_MAX_FRAME_BYTES", 2 * 1024 * 1024)
+HUB_DOCS_CATCHUP_SECONDS = envint("HUB_DOCS_CATCHUP_SECONDS", 5)
+HUB_DOCS_COMPACT_AFTER_ROWS = envint("HUB_DOCS_COMPACT_AFTER_ROWS", 500)
 
 LOGGING = {
     "version": 1,
