@@ -19,7 +19,11 @@ def readable_conversations(member: Member) -> QuerySet[Conversation]:
         # (which can only have been created inside those shared spaces).
         return base.filter(
             Q(kind__in=[Conversation.Kind.PUBLIC, Conversation.Kind.PRIVATE], shares__partner_id=member.partner_id)
-            | Q(kind__in=[Conversation.Kind.DM, Conversation.Kind.GROUP], participants__user_id=member.user_id, participants__active=True)
+            | Q(
+                kind__in=[Conversation.Kind.DM, Conversation.Kind.GROUP],
+                participants__user_id=member.user_id,
+                participants__active=True,
+            )
         ).distinct()
     return base.filter(
         Q(kind=Conversation.Kind.PUBLIC) | Q(participants__user_id=member.user_id, participants__active=True)
@@ -90,3 +94,115 @@ def is_conversation_manager(member: Member, conversation: Conversation) -> bool:
     return Participant.objects.filter(
         conversation=conversation, user_id=member.user_id, active=True, role=Participant.Role.MANAGER
     ).exists()
+
+
+def access_message_for_post(user: User, message_id: int) -> tuple[Member, Message]:
+    """A message in a conversation the caller may post in (react, pin, reply)."""
+    member, message = access_message(user, message_id)
+    check_can_post(member, message.conversation)
+    return member, message
+
+
+def check_not_archived(conversation: Conversation) -> None:
+    if conversation.archived_at is not None:
+        raise PermissionDenied("this conversation is archived", code="archived")
+
+
+def check_can_join(member: Member, conversation: Conversation) -> None:
+    """Anyone on the staff may join a public channel; guests reach channels only by a share."""
+    if member.is_guest:
+        raise PermissionDenied("guests cannot join channels", code="guest")
+    if conversation.kind != Conversation.Kind.PUBLIC:
+        raise PermissionDenied("only public channels can be joined; ask to be invited", code="invite_only")
+    check_not_archived(conversation)
+
+
+def check_can_manage(member: Member, conversation: Conversation) -> None:
+    """Admins and channel managers (and, in ad-hoc groups, every staff participant)."""
+    check_not_archived(conversation)
+    if member.is_guest:
+        raise PermissionDenied("guests cannot manage conversations", code="guest")
+    if conversation.kind == Conversation.Kind.GROUP and is_participant(member.user_id, conversation):
+        return
+    if not is_conversation_manager(member, conversation):
+        raise PermissionDenied("only admins and channel managers can do this", code="not_a_manager")
+
+
+def check_can_change_members(member: Member, conversation: Conversation) -> None:
+    if conversation.kind == Conversation.Kind.DM:
+        raise PermissionDenied("a direct message has exactly two people; start a group instead", code="is_dm")
+    check_can_manage(member, conversation)
+
+
+def check_can_add_person(conversation: Conversation, target: Member) -> None:
+    """Guests only sit in channels shared with their organisation (or in groups)."""
+    if not target.is_guest:
+        return
+    if not conversation.is_channel:
+        return
+    if not conversation.shares.filter(partner_id=target.partner_id).exists():
+        raise PermissionDenied("this channel is not shared with that guest's organisation", code="not_shared")
+
+
+def check_can_edit_details(member: Member, conversation: Conversation, fields: set[str]) -> None:
+    """Topic and purpose: any participant who may post. Name: managers (groups: participants)."""
+    check_can_post(member, conversation)
+    if member.is_guest and conversation.is_channel:
+        raise PermissionDenied("guests cannot change a shared channel", code="guest")
+    if conversation.kind == Conversation.Kind.DM and "name" in fields:
+        raise PermissionDenied("direct messages have no name", code="is_dm")
+    if "name" in fields and conversation.is_channel:
+        check_can_manage(member, conversation)
+
+
+def check_can_archive(member: Member, conversation: Conversation) -> None:
+    if conversation.kind == Conversation.Kind.DM:
+        raise PermissionDenied("direct messages cannot be archived", code="is_dm")
+    if member.is_guest:
+        raise PermissionDenied("guests cannot archive conversations", code="guest")
+    if conversation.kind == Conversation.Kind.GROUP and is_participant(member.user_id, conversation):
+        return
+    if not is_conversation_manager(member, conversation):
+        raise PermissionDenied("only admins and channel managers can do this", code="not_a_manager")
+
+
+def check_can_share(member: Member, conversation: Conversation) -> None:
+    if not conversation.is_channel:
+        raise PermissionDenied("only channels can be shared with partners", code="not_a_channel")
+    check_can_manage(member, conversation)
+
+
+def check_can_edit_message(member: Member, message: Message) -> None:
+    """Only the author edits (an admin rewriting someone's words would be forgery)."""
+    if message.deleted_at is not None:
+        raise NotFound("message")
+    if message.sender_id != member.user_id:
+        raise PermissionDenied("only the author can edit a message", code="not_author")
+    check_not_archived(message.conversation)
+
+
+def check_can_delete_message(member: Member, message: Message) -> None:
+    """The author, or an admin / channel manager moderating."""
+    if message.deleted_at is not None:
+        raise NotFound("message")
+    check_not_archived(message.conversation)
+    if message.sender_id == member.user_id:
+        return
+    if member.is_guest:
+        raise PermissionDenied("only the author can delete this message", code="not_author")
+    if not is_conversation_manager(member, message.conversation):
+        raise PermissionDenied("only the author, admins and channel managers can delete this", code="not_author")
+
+
+def check_can_broadcast(member: Member, conversation: Conversation) -> None:
+    """@channel/@all wake everyone: in big channels only admins and managers may use them."""
+    threshold = member.workspace.broadcast_mention_threshold
+    count = Participant.objects.filter(conversation=conversation, active=True).count()
+    if count <= threshold:
+        return
+    if is_conversation_manager(member, conversation):
+        return
+    raise PermissionDenied(
+        f"@all/@channel in a conversation of more than {threshold} people is for admins and channel managers",
+        code="broadcast_not_allowed",
+    )
