@@ -1,0 +1,449 @@
+"""``/ws/``: one multiplexed socket per client for every messaging event.
+
+Delivery rule (ARCHITECTURE.md "Delivery guarantees"): the channel layer is a hint, the event
+log is the truth. The socket keeps, per streamed conversation, the last seq it delivered
+(``self.cursors``). A live event with seq == cursor+1 is forwarded; seq <= cursor is a
+duplicate and dropped; a bigger seq means the layer lost something, so the missing range is
+replayed from the database first. Because channels dispatches one message at a time per
+consumer, replay and live delivery never interleave: the dispatch loop is the per-socket
+queue that keeps frames in seq order.
+
+A lost *last* event shows no gap until the next one arrives; the client's ``ping`` (every
+``HEARTBEAT_SECONDS``) therefore also compares the cursors with the conversations' last seq
+(at most every ``TAIL_CHECK_SECONDS``) and replays what is missing.
+
+The consumer is thin: it parses frames into ``messaging.protocol`` types, asks
+``consumers.state`` (access checks + one action, in a worker thread) and serialises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from hub.errors import HubError
+from messaging.consumers import state
+from messaging.consumers.limits import FrameLimiter
+from messaging.events import conversation_group, user_group
+from messaging.presence import (
+    broadcast_typing,
+    statuses,
+    tracker,
+    typing_allowed,
+    workspace_group,
+)
+from messaging.protocol import (
+    CLOSE_FORBIDDEN,
+    CLOSE_RATE_LIMITED,
+    CLOSE_UNAUTHENTICATED,
+    HEARTBEAT_SECONDS,
+    MAX_FRAME_BYTES,
+    ClientFrame,
+    ErrorFrame,
+    MessageSendFrame,
+    PingFrame,
+    PresenceSetFrame,
+    ReadFrame,
+    SubscribeFrame,
+    SyncFrame,
+    TypingFrame,
+    UnsubscribeFrame,
+    parse_client_frame,
+)
+
+logger = logging.getLogger(__name__)
+
+REPLAY_PAGE = 500
+
+
+def _dumps(frame: Any) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+class HubSocketConsumer(AsyncWebsocketConsumer):
+    # Overridable in tests (0 = check on every ping).
+    TAIL_CHECK_SECONDS: float = 30.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_id = 0
+        self.user_name = ""
+        self.auth: dict[str, Any] = {}
+        self.cursors: dict[int, int] = {}
+        self.workspaces: dict[int, bool] = {}
+        self.closed = False
+        self.joined_groups: set[str] = set()
+        self.limiter = FrameLimiter()
+        self.last_frame_at = time.monotonic()
+        self.last_tail_check = time.monotonic()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        # Accept first so that the refusal carries an application close code (a refused
+        # handshake only shows the client a bare 403).
+        await self.accept()
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self._close(CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id = int(user.pk)
+        self.user_name = str(getattr(user, "name", "") or "")
+        self.auth = dict(self.scope.get("hub_auth") or {})
+        await self._join(user_group(self.user_id))
+        granted = await database_sync_to_async(state.socket_access)(self.user_id)
+        if not granted.workspaces:
+            await self._close(CLOSE_FORBIDDEN)
+            return
+        self.workspaces = dict(granted.workspaces)
+        for workspace_id, is_guest in self.workspaces.items():
+            if not is_guest:
+                await self._join(workspace_group(workspace_id))
+        for conversation_id in granted.conversations:
+            await self._join(conversation_group(conversation_id))
+        # Read the last seqs only after joining the groups: whatever commits later reaches us
+        # through the layer (or shows up as a gap); whatever committed earlier is <= this.
+        self.cursors = await database_sync_to_async(state.last_seqs)(sorted(granted.conversations))
+        await self._send(
+            {
+                "type": "ready",
+                "user_id": self.user_id,
+                "workspace_ids": sorted(self.workspaces),
+                "conversations": [{"id": cid, "last_seq": seq} for cid, seq in sorted(self.cursors.items())],
+                "heartbeat_seconds": HEARTBEAT_SECONDS,
+                "max_frame_bytes": MAX_FRAME_BYTES,
+            }
+        )
+        await tracker().connect(self.user_id, self.channel_name, sorted(self.workspaces))
+        await self._send_presence_snapshots()
+
+    async def disconnect(self, code: int) -> None:
+        for group in list(self.joined_groups):
+            await self._leave(group)
+        if self.user_id and not self.closed:
+            await tracker().disconnect(self.user_id, self.channel_name)
+        self.closed = True
+
+    async def _close(self, code: int) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for group in list(self.joined_groups):
+            await self._leave(group)
+        if self.user_id:
+            await tracker().disconnect(self.user_id, self.channel_name)
+        await self.close(code=code)
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined_groups.add(group)
+
+    async def _leave(self, group: str) -> None:
+        self.joined_groups.discard(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _send(self, frame: Any) -> None:
+        if not self.closed:
+            await self.send(text_data=_dumps(frame))
+
+    async def _error(self, exc: HubError, **context: Any) -> None:
+        frame: ErrorFrame = {"type": "error", "code": exc.code, "message": exc.message}
+        frame.update({k: v for k, v in context.items() if v is not None})  # type: ignore[typeddict-item]
+        await self._send(frame)
+
+    # --- client frames -----------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:
+            return
+        self.last_frame_at = time.monotonic()
+        if not self.limiter.allow():
+            if self.limiter.exhausted:
+                await self._close(CLOSE_RATE_LIMITED)
+                return
+            await self._error(HubError("rate_limited", "too many frames; this one was dropped"))
+            return
+        raw_size = (
+            len(bytes_data) if bytes_data is not None else len((text_data or "").encode("utf-8", "surrogatepass"))
+        )
+        if raw_size > MAX_FRAME_BYTES:
+            await self._error(HubError("frame_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes"))
+            return
+        data: Any = None
+        try:
+            data = self._decode(text_data, bytes_data)
+            frame = parse_client_frame(data)
+            await self._handle(frame)
+        except HubError as exc:
+            await self._error(exc, **self._context(data))
+        except Exception:
+            logger.exception("socket frame failed for user %s", self.user_id)
+            await self._error(HubError("internal_error", "the server failed on this frame"), **self._context(data))
+
+    @staticmethod
+    def _decode(text_data: str | None, bytes_data: bytes | None) -> Any:
+        if bytes_data is not None:
+            try:
+                text_data = bytes_data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise HubError("invalid_utf8", "the frame is not valid UTF-8") from None
+        try:
+            data = json.loads(text_data or "")
+        except (ValueError, RecursionError):
+            raise HubError("invalid_json", "the frame is not valid JSON") from None
+        # JSON escapes can smuggle lone surrogates ("\ud800") past the UTF-8 check; they
+        # would fail later in the database driver, so refuse them here.
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise HubError("invalid_utf8", "the frame contains a lone surrogate") from None
+        except RecursionError:
+            raise HubError("invalid_json", "the frame is nested too deeply") from None
+        return data
+
+    @staticmethod
+    def _context(data: Any) -> dict[str, Any]:
+        """Echo back what lets the client match the error to its frame."""
+        if not isinstance(data, dict):
+            return {}
+        context: dict[str, Any] = {}
+        if isinstance(data.get("type"), str):
+            context["frame_type"] = data["type"][:40]
+        if isinstance(data.get("client_id"), str):
+            context["client_id"] = data["client_id"][:64]
+        if isinstance(data.get("conversation_id"), int) and not isinstance(data.get("conversation_id"), bool):
+            context["conversation_id"] = data["conversation_id"]
+        return context
+
+    async def _handle(self, frame: ClientFrame) -> None:
+        if isinstance(frame, SyncFrame):
+            await self._on_sync(frame)
+        elif isinstance(frame, MessageSendFrame):
+            await self._on_send(frame)
+        elif isinstance(frame, ReadFrame):
+            await self._on_read(frame)
+        elif isinstance(frame, TypingFrame):
+            await self._on_typing(frame)
+        elif isinstance(frame, PingFrame):
+            await self._on_ping(frame)
+        elif isinstance(frame, SubscribeFrame):
+            await self._on_subscribe(frame)
+        elif isinstance(frame, UnsubscribeFrame):
+            await self._on_unsubscribe(frame)
+        elif isinstance(frame, PresenceSetFrame):
+            await tracker().set_status(self.user_id, self.channel_name, frame.status)
+
+    async def _on_sync(self, frame: SyncFrame) -> None:
+        wanted = sorted(frame.cursors)
+        # One query for the ones already streamed, one access check for the rest.
+        known = [cid for cid in wanted if cid in self.cursors]
+        unknown = [cid for cid in wanted if cid not in self.cursors]
+        last = await database_sync_to_async(state.last_seqs)(known)
+        if unknown:
+            readable = await database_sync_to_async(state.readable_last_seqs)(self.user_id, unknown)
+            for cid in unknown:
+                if cid in readable:
+                    await self._join(conversation_group(cid))
+                    last[cid] = readable[cid]
+                else:
+                    await self._error(
+                        HubError("not_found", "conversation not found"), conversation_id=cid, frame_type="sync"
+                    )
+        for cid in wanted:
+            if cid not in last:
+                continue
+            # Clamp: a cursor from the future would make us drop real events as duplicates.
+            self.cursors[cid] = min(frame.cursors[cid], last[cid])
+            await self._replay(cid)
+        await self._send(
+            {"type": "sync.done", "cursors": {str(cid): self.cursors[cid] for cid in wanted if cid in last}}
+        )
+
+    async def _on_send(self, frame: MessageSendFrame) -> None:
+        try:
+            message, created = await database_sync_to_async(state.send_message)(
+                self.user_id, frame.conversation_id, frame.body, frame.client_id, frame.thread_root_id
+            )
+        except HubError as exc:
+            await self._error(
+                exc, client_id=str(frame.client_id), conversation_id=frame.conversation_id, frame_type=frame.type
+            )
+            return
+        # The action returned, so the transaction committed: acknowledging now is safe. The
+        # message.new event follows through the normal event path (ack first: the layer
+        # delivers on commit into our queue, which is drained after this handler).
+        await self._send(
+            {"type": "message.ack", "client_id": str(frame.client_id), "created": created, "message": message}
+        )
+
+    async def _on_read(self, frame: ReadFrame) -> None:
+        last_read = await database_sync_to_async(state.mark_read)(self.user_id, frame.conversation_id, frame.seq)
+        await self._send({"type": "read.ack", "conversation_id": frame.conversation_id, "last_read_seq": last_read})
+
+    async def _on_typing(self, frame: TypingFrame) -> None:
+        if frame.conversation_id not in self.cursors:
+            raise HubError("not_found", "conversation not found")
+        if await typing_allowed(self.user_id, frame.conversation_id):
+            await broadcast_typing(frame.conversation_id, self.user_id, self.user_name)
+
+    async def _on_ping(self, frame: PingFrame) -> None:
+        await self._send({"type": "pong", "t": frame.t, "server_time": time.time()})
+        await tracker().heartbeat(self.user_id)
+        if time.monotonic() - self.last_tail_check >= self.TAIL_CHECK_SECONDS:
+            self.last_tail_check = time.monotonic()
+            await self._heal_tails()
+
+    async def _on_subscribe(self, frame: SubscribeFrame) -> None:
+        cid = frame.conversation_id
+        if cid not in self.cursors:
+            await self._join(conversation_group(cid))
+            last_seq = await database_sync_to_async(state.readable_last_seq)(self.user_id, cid)
+            if last_seq is None:
+                await self._leave(conversation_group(cid))
+                raise HubError("not_found", "conversation not found")
+            self.cursors[cid] = last_seq
+        await self._send({"type": "subscribed", "conversation_id": cid, "last_seq": self.cursors[cid]})
+
+    async def _on_unsubscribe(self, frame: UnsubscribeFrame) -> None:
+        cid = frame.conversation_id
+        if cid not in self.cursors:
+            raise HubError("not_found", "conversation not found")
+        self.cursors.pop(cid)
+        await self._leave(conversation_group(cid))
+        await self._send({"type": "unsubscribed", "conversation_id": cid})
+
+    # --- delivery ----------------------------------------------------------------------------
+
+    async def _replay(self, conversation_id: int) -> None:
+        """Send every stored event after the cursor, in seq order, page by page."""
+        while conversation_id in self.cursors and not self.closed:
+            events, has_more = await database_sync_to_async(state.events_page)(
+                conversation_id, self.cursors[conversation_id], REPLAY_PAGE
+            )
+            for event in events:
+                await self._send(event)
+                self.cursors[conversation_id] = int(event["seq"])
+            if not has_more or not events:
+                return
+
+    async def _heal_tails(self) -> None:
+        if not self.cursors:
+            return
+        last = await database_sync_to_async(state.last_seqs)(sorted(self.cursors))
+        for cid, seq in sorted(last.items()):
+            if cid in self.cursors and seq > self.cursors[cid]:
+                await self._replay(cid)
+
+    async def conv_event(self, message: dict[str, Any]) -> None:
+        """Layer: ``{"type": "conv.event", "event": frame}`` from messaging.eventlog."""
+        if self.closed:
+            return
+        event = message.get("event") or {}
+        cid = event.get("conversation_id")
+        seq = event.get("seq")
+        if not isinstance(cid, int) or not isinstance(seq, int) or cid not in self.cursors:
+            return  # not (or no longer) streamed here
+        cursor = self.cursors[cid]
+        if seq <= cursor:
+            return  # already delivered (by replay, or the layer repeated itself)
+        try:
+            if seq == cursor + 1:
+                await self._send(event)
+                self.cursors[cid] = seq
+            else:
+                await self._replay(cid)  # the layer lost cursor+1..seq-1; the log has them
+        except Exception:
+            # Without the missing range we cannot keep the order promise: close so the client
+            # reconnects and syncs from its cursors.
+            logger.exception("replay failed for conversation %s", cid)
+            await self._close(1011)
+
+    async def ephemeral(self, message: dict[str, Any]) -> None:
+        """Layer: typing, presence, read.updated — forwarded as is, never stored."""
+        if self.closed or message.get("skip_channel") == self.channel_name:
+            return
+        frame = message.get("frame")
+        if not isinstance(frame, dict):
+            return
+        if frame.get("type") == "typing" and frame.get("user_id") == self.user_id:
+            return  # your own typing is not news to you
+        cid = frame.get("conversation_id")
+        if cid is not None and frame.get("type") != "presence" and cid not in self.cursors:
+            return
+        await self._send(frame)
+
+    async def access_changed(self, message: dict[str, Any]) -> None:
+        """Layer: someone's access changed (share/unshare, join/leave, role, deactivation,
+        token revoked). Re-check credentials, then what this socket may stream."""
+        if self.closed:
+            return
+        try:
+            await self._recheck_access(message)
+        except Exception:
+            logger.exception("access re-check failed for user %s", self.user_id)
+            await self._close(1011)
+
+    async def _recheck_access(self, message: dict[str, Any]) -> None:
+        if not await database_sync_to_async(state.credentials_valid)(self.user_id, self.auth):
+            await self._close(CLOSE_FORBIDDEN)
+            return
+        granted = await database_sync_to_async(state.socket_access)(self.user_id)
+        if any(ws not in granted.workspaces for ws in self.workspaces):
+            # A whole workspace is gone: close rather than patch every view; the client
+            # reconnects and gets what remains.
+            await self._close(CLOSE_FORBIDDEN)
+            return
+        for workspace_id, is_guest in granted.workspaces.items():
+            if workspace_id not in self.workspaces and not is_guest:
+                await self._join(workspace_group(workspace_id))
+        self.workspaces = dict(granted.workspaces)
+        cid = message.get("conversation_id")
+        if isinstance(cid, int):
+            # One conversation changed: keep it if still readable (subscribed public channels
+            # stay subscribed), add it if it is now one of ours.
+            if cid in self.cursors:
+                if await database_sync_to_async(state.readable_last_seq)(self.user_id, cid) is None:
+                    await self._remove(cid)
+            elif cid in granted.conversations:
+                await self._add(cid)
+            return
+        for gone in sorted(set(self.cursors)):
+            if gone not in granted.conversations:
+                still = await database_sync_to_async(state.readable_last_seq)(self.user_id, gone)
+                if still is None:
+                    await self._remove(gone)
+        for new in sorted(granted.conversations - set(self.cursors)):
+            await self._add(new)
+
+    async def _remove(self, cid: int) -> None:
+        self.cursors.pop(cid, None)
+        await self._leave(conversation_group(cid))
+        await self._send({"type": "conversation.removed", "conversation_id": cid})
+
+    async def _add(self, cid: int) -> None:
+        await self._join(conversation_group(cid))
+        last = await database_sync_to_async(state.last_seqs)([cid])
+        if cid not in last:
+            await self._leave(conversation_group(cid))
+            return
+        self.cursors[cid] = last[cid]
+        await self._send({"type": "conversation.added", "conversation_id": cid, "last_seq": last[cid]})
+
+    async def _send_presence_snapshots(self) -> None:
+        for workspace_id, is_guest in sorted(self.workspaces.items()):
+            if is_guest:
+                continue
+            people = await database_sync_to_async(state.member_ids)(workspace_id)
+            found = await statuses(people)
+            await self._send(
+                {
+                    "type": "presence.snapshot",
+                    "workspace_id": workspace_id,
+                    "statuses": {str(uid): status for uid, status in sorted(found.items())},
+                }
+            )
