@@ -9,6 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -138,19 +141,34 @@ def do_create_invitation(
         raise HubError("partner_not_allowed", "only guest invitations belong to a partner")
     if not 1 <= max_uses <= 1000:
         raise HubError("invalid_max_uses", "max_uses must be between 1 and 1000")
+    email = email.strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise HubError("invalid_email", f"{email!r} is not an email address") from None
+    if expires_at is not None and expires_at <= timezone.now():
+        raise HubError("invalid_expiry", "expires_at must be in the future")
     token = Invitation.new_token()
     invitation = Invitation.objects.create(
         workspace_id=actor.workspace_id,
         token_hash=Invitation.hash_token(token),
         role=role,
         partner=partner,
-        email=email.strip().lower(),
+        email=email,
         created_by=actor.user,
         expires_at=expires_at or Invitation.default_expiry(settings.HUB_INVITATION_DAYS),
         max_uses=max_uses,
     )
     audit("invitation.create", actor=actor.user, workspace=actor.workspace_id, target=invitation, role=role)
-    return IssuedInvitation(invitation=invitation, token=token)
+    issued = IssuedInvitation(invitation=invitation, token=token)
+    if invitation.email:
+        # Enqueued after commit: the worker must find the row, and a rolled-back invitation
+        # must not be mailed.
+        from hub.tasks import send_invitation_email
+
+        transaction.on_commit(lambda: send_invitation_email.enqueue(invitation.pk, issued.url))
+    return issued
 
 
 def get_invitation(token: str) -> Invitation:
@@ -265,8 +283,12 @@ def do_deactivate_member(actor: Member, member: Member) -> Member:
 
 
 @transaction.atomic
-def do_deactivate_user(actor: User | None, user: User) -> None:
-    """Logs a person out everywhere: account off, every session deleted, every token revoked."""
+def do_deactivate_user(actor: User | None, user: User, workspace: Workspace | None = None) -> None:
+    """Logs a person out everywhere: account off, every session deleted, every token revoked.
+
+    allauth's headless app session tokens are Django sessions too, so they die with the rest.
+    ``workspace`` only files the audit entry where that workspace's admins will see it.
+    """
     user.is_active = False
     user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
@@ -274,7 +296,7 @@ def do_deactivate_user(actor: User | None, user: User) -> None:
     user_key = str(user.pk)
     doomed = [s.session_key for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == user_key]
     Session.objects.filter(session_key__in=doomed).delete()
-    audit("user.deactivate", actor=actor, target=user, sessions=len(doomed))
+    audit("user.deactivate", actor=actor, workspace=workspace, target=user, sessions=len(doomed))
     transaction.on_commit(lambda: access_revoked.send(sender=User, user_id=user.pk, workspace_id=None))
 
 
@@ -324,3 +346,59 @@ def do_update_workspace(
         workspace.save(update_fields=list(changes))
         audit("workspace.settings", actor=actor.user, workspace=workspace, target=workspace, changes=changes)
     return workspace
+
+
+AVATAR_MAX_BYTES = 5 * 1024 * 1024
+AVATAR_SIZE = 256
+
+
+def check_set_avatar(user: User, upload: UploadedFile) -> User:
+    """Accept a picture only if Pillow can decode it; store a re-encoded square PNG.
+
+    Re-encoding drops anything else the file carried (EXIF location, polyglot payloads), and the
+    stored name is generated, so a client-chosen name never reaches the filesystem.
+    """
+    from io import BytesIO
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if upload.size is None or upload.size > AVATAR_MAX_BYTES:
+        raise HubError(
+            "file_too_large", f"a profile picture may be at most {AVATAR_MAX_BYTES // (1024 * 1024)} MB", status=413
+        )
+    try:
+        with Image.open(upload) as image:
+            if image.width * image.height > 40_000_000:
+                raise HubError("image_too_large", "the picture has too many pixels")
+            image.load()
+            square = ImageOps.fit(image.convert("RGBA"), (AVATAR_SIZE, AVATAR_SIZE))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
+        raise HubError("invalid_image", "the file is not a picture (PNG, JPEG, GIF or WebP)") from None
+    buffer = BytesIO()
+    square.save(buffer, format="PNG", optimize=True)
+    return do_set_avatar(user, buffer.getvalue())
+
+
+@transaction.atomic
+def do_set_avatar(user: User, png: bytes) -> User:
+    import secrets
+
+    from django.core.files.base import ContentFile
+
+    old = user.avatar.name if user.avatar else ""
+    user.avatar.save(f"{user.pk}-{secrets.token_hex(8)}.png", ContentFile(png), save=False)
+    user.save(update_fields=["avatar"])
+    if old:
+        storage = user.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return user
+
+
+@transaction.atomic
+def do_clear_avatar(user: User) -> User:
+    if user.avatar:
+        old, storage = user.avatar.name, user.avatar.storage
+        user.avatar = ""
+        user.save(update_fields=["avatar"])
+        transaction.on_commit(lambda: storage.delete(old))
+    return user

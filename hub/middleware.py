@@ -26,3 +26,29 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = rid
         return response
+
+
+# Pages an owner/admin who still lacks 2FA may use: setting it up, signing out, assets, probes.
+# The API answers 403 ``mfa_required`` through ``hub.access`` instead of redirecting.
+_MFA_EXEMPT_PREFIXES = ("/accounts/", "/_allauth/", "/static/", "/api/", "/ws/", "/healthz", "/readyz", "/invite/")
+
+
+class RequireMfaMiddleware:
+    """Sends owners/admins of workspaces with ``require_2fa_for_admins`` to the TOTP set-up page
+    until they have an authenticator (HTML pages only)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(_MFA_EXEMPT_PREFIXES) and request.user.is_authenticated:
+            from django.contrib import messages
+            from django.shortcuts import redirect
+
+            from hub.access import user_must_set_up_mfa
+            from hub.models import User
+
+            if isinstance(request.user, User) and user_must_set_up_mfa(request.user):
+                messages.warning(request, "Your workspace requires two-factor authentication: set it up to continue.")
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)

@@ -21,6 +21,7 @@ class MeOut(Schema):
     display_name: str
     time_zone: str
     language: str
+    avatar_url: str | None = None
     workspaces: list[WorkspaceRef]
 
 
@@ -76,6 +77,18 @@ class InvitationOut(Schema):
     token: str
     url: str
     expires_at: datetime
+    role: str
+    partner_id: int | None
+    email: str
+    max_uses: int
+
+
+class InvitationPreview(Schema):
+    workspace_name: str
+    role: str
+    partner_name: str | None
+    email: str
+    expires_at: datetime
 
 
 class InvitationInfo(Schema):
@@ -92,6 +105,7 @@ class InvitationInfo(Schema):
 class AcceptOut(Schema):
     workspace_id: int
     role: str
+    partner_id: int | None = None
 
 
 class MemberOut(Schema):
@@ -102,6 +116,7 @@ class MemberOut(Schema):
     partner_id: int | None
     title: str
     is_active: bool
+    avatar_url: str | None = None
 
 
 class RoleIn(Schema):

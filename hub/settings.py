@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "hub",
+    "hub.search",
     "messaging",
     "docs_collab",
 ]
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "hub.middleware.RequireMfaMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -216,7 +218,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "files"
-SEARCH_INDEX_DIR = DATA_DIR / "search"
+SEARCH_INDEX_DIR = Path(envstr("HUB_SEARCH_INDEX_DIR", str(DATA_DIR / "search")))
+# Who drains the search queue (docs/search.md): "thread" = inside the server process (embedded
+# default), "worker" = a separate `manage.py search_worker` (scaled out), "off" = nobody (tests
+# call hub.search.indexer.index_pending()).
+SEARCH_INDEXING = envstr("HUB_SEARCH_INDEXING", "thread")
 HUB_UPLOAD_MAX_BYTES = envint("HUB_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HUB_REQUEST_MAX_BYTES", 2 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = True
