@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from hub.access import access_member
 from hub.errors import NotFound, PermissionDenied
 from hub.models import Member, User
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Attachment, Conversation, Message, Participant
 
 
 def readable_conversations(member: Member) -> QuerySet[Conversation]:
@@ -206,3 +206,20 @@ def check_can_broadcast(member: Member, conversation: Conversation) -> None:
         f"@all/@channel in a conversation of more than {threshold} people is for admins and channel managers",
         code="broadcast_not_allowed",
     )
+
+
+def access_attachment(user: User, attachment_id: int) -> tuple[Member, Attachment]:
+    """Readable by whoever can read the conversation, once attached to a live message;
+    before it is sent, only by its uploader."""
+    attachment = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("attachment")
+    try:
+        member, _ = access_conversation(user, attachment.conversation_id)
+    except NotFound:
+        raise NotFound("attachment") from None
+    if attachment.message is None and attachment.uploader_id != member.user_id:
+        raise NotFound("attachment")
+    if attachment.message is not None and attachment.message.deleted_at is not None:
+        raise NotFound("attachment")
+    return member, attachment

@@ -4,47 +4,65 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
-from hub.models import Member
+from hub.models import Member, User
 from messaging import access
-from messaging.models import Conversation, Event, Message, Participant
-from messaging.serializers import conversation_payload, message_payload
+from messaging.models import (
+    Conversation,
+    ConversationShare,
+    Event,
+    Message,
+    MessageEdit,
+    Participant,
+    Pin,
+    SavedMessage,
+)
+from messaging.serializers import conversation_payload, iso, message_payload
 
 EVENTS_PAGE = 500
 MESSAGES_MAX = 200
+BULK_CURSORS_MAX = 100
 
 
 def conversation_list(member: Member) -> list[dict[str, Any]]:
+    """Everything the member may read (public channels they have not joined included, with
+    ``joined: false`` — that is the channel browser). A fixed number of queries however many
+    conversations there are."""
     conversations = list(access.readable_conversations(member).order_by("kind", "name", "id"))
     participants = {
         p.conversation_id: p
         for p in Participant.objects.filter(user_id=member.user_id, conversation__in=conversations, active=True)
     }
     shares: dict[int, list[int]] = {}
-    for conv_id, partner_id in Conversation.shared_with.through.objects.filter(conversation__in=conversations).values_list(
-        "conversation_id", "partner_id"
-    ):
+    rows = ConversationShare.objects.filter(conversation__in=conversations).values_list("conversation_id", "partner_id")
+    for conv_id, partner_id in rows:
         shares.setdefault(conv_id, []).append(partner_id)
     # Unread and mention counts in two grouped queries, not one per conversation.
     unread = _counts(member, participants, mentions_only=False)
     mentioned = _counts(member, participants, mentions_only=True)
-    rows = []
+    result = []
     for conversation in conversations:
         participant = participants.get(conversation.pk)
-        rows.append(
+        result.append(
             {
                 **conversation_payload(conversation),
-                "joined": participant is not None,
-                "last_read_seq": participant.last_read_seq if participant else 0,
+                **_personal(participant),
                 "unread_count": unread.get(conversation.pk, 0),
                 "mention_count": mentioned.get(conversation.pk, 0),
-                "muted": participant.muted if participant else False,
-                "notification_level": participant.notification_level if participant else "all",
-                "shared_with": shares.get(conversation.pk, []),
+                "shared_with": sorted(shares.get(conversation.pk, [])),
             }
         )
-    return rows
+    return result
+
+
+def _personal(participant: Participant | None) -> dict[str, Any]:
+    return {
+        "joined": participant is not None,
+        "last_read_seq": participant.last_read_seq if participant else 0,
+        "muted": participant.muted if participant else False,
+        "notification_level": participant.notification_level if participant else "all",
+    }
 
 
 def _counts(member: Member, participants: dict[int, Participant], *, mentions_only: bool) -> dict[int, int]:
@@ -56,7 +74,61 @@ def _counts(member: Member, participants: dict[int, Participant], *, mentions_on
     messages = Message.objects.filter(condition, deleted_at__isnull=True).exclude(sender_id=member.user_id)
     if mentions_only:
         messages = messages.filter(Q(mention_rows__user_id=member.user_id) | Q(mentions_all=True))
-    return dict(messages.values("conversation_id").annotate(n=Count("id", distinct=True)).values_list("conversation_id", "n"))
+    counted = messages.values("conversation_id").annotate(n=Count("id", distinct=True))
+    return dict(counted.values_list("conversation_id", "n"))
+
+
+def conversation_detail(member: Member, conversation: Conversation) -> dict[str, Any]:
+    participant = Participant.objects.filter(conversation=conversation, user_id=member.user_id, active=True).first()
+    partners = list(conversation.shared_with.order_by("id").values("id", "name", "kind"))
+    people = _people(conversation)
+    return {
+        **conversation_payload(conversation),
+        **_personal(participant),
+        "shared_with": [p["id"] for p in partners],
+        "partners": partners,
+        "member_count": len(people),
+        "external_member_count": sum(1 for p in people if p["is_external"]),
+    }
+
+
+def _people(conversation: Conversation) -> list[dict[str, Any]]:
+    participants = list(
+        Participant.objects.filter(conversation=conversation, active=True)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    )
+    members = {
+        m.user_id: m
+        for m in Member.objects.select_related("partner").filter(
+            workspace_id=conversation.workspace_id, user_id__in=[p.user_id for p in participants]
+        )
+    }
+    people = []
+    for p in participants:
+        m = members.get(p.user_id)
+        external = m is not None and m.is_guest
+        people.append(
+            {
+                "user_id": p.user_id,
+                "name": p.user.name,
+                "role": p.role,
+                "workspace_role": m.role if m else "",
+                "is_external": external,
+                "partner_id": m.partner_id if external and m else None,
+                "partner_name": m.partner.name if external and m and m.partner else None,
+            }
+        )
+    return people
+
+
+def members_of(conversation: Conversation) -> list[dict[str, Any]]:
+    return _people(conversation)
+
+
+def _with_extras(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Everything ``message_payload`` touches, in a fixed number of queries per page."""
+    return messages.select_related("sender", "pin").prefetch_related("reactions", "attachments")
 
 
 def message_page(
@@ -64,22 +136,70 @@ def message_page(
 ) -> tuple[list[dict[str, Any]], bool]:
     """A page of messages by seq cursor: newest first below ``before``, oldest first above ``after``."""
     limit = max(1, min(limit, MESSAGES_MAX))
-    messages = Message.objects.filter(conversation=conversation).select_related("sender")
+    messages = _with_extras(Message.objects.filter(conversation=conversation))
     if thread_root_id is not None:
         messages = messages.filter(Q(pk=thread_root_id) | Q(thread_root_id=thread_root_id))
     if after is not None:
         page = list(messages.filter(seq__gt=after).order_by("seq")[: limit + 1])
-    else:
-        if before is not None:
-            messages = messages.filter(seq__lt=before)
-        page = list(messages.order_by("-seq")[: limit + 1])
-        page.reverse()
-        if len(page) > limit:
-            page = page[1:]
-            return [message_payload(m) for m in page], True
-        return [message_payload(m) for m in page], False
+        has_more = len(page) > limit
+        return [dict(message_payload(m)) for m in page[:limit]], has_more
+    if before is not None:
+        messages = messages.filter(seq__lt=before)
+    page = list(messages.order_by("-seq")[: limit + 1])
     has_more = len(page) > limit
-    return [message_payload(m) for m in page[:limit]], has_more
+    page = page[:limit]
+    page.reverse()
+    return [dict(message_payload(m)) for m in page], has_more
+
+
+def thread(root: Message, user: User, *, after: int | None, limit: int) -> dict[str, Any]:
+    limit = max(1, min(limit, MESSAGES_MAX))
+    replies = _with_extras(Message.objects.filter(thread_root=root))
+    if after is not None:
+        replies = replies.filter(seq__gt=after)
+    page = list(replies.order_by("seq")[: limit + 1])
+    root_full = _with_extras(Message.objects.filter(pk=root.pk)).get()
+    following = root.followers.filter(user=user, following=True).exists()
+    return {
+        "root": message_payload(root_full),
+        "replies": [message_payload(m) for m in page[:limit]],
+        "has_more": len(page) > limit,
+        "following": following,
+    }
+
+
+def edits_of(message: Message) -> list[dict[str, Any]]:
+    return [
+        {"previous_body": e.previous_body, "edited_by": e.edited_by_id, "edited_at": iso(e.edited_at)}
+        for e in MessageEdit.objects.filter(message=message).order_by("edited_at", "id")
+    ]
+
+
+def pins_of(conversation: Conversation) -> list[dict[str, Any]]:
+    pins = list(
+        Pin.objects.filter(conversation=conversation, message__deleted_at__isnull=True)
+        .select_related("message__sender", "message__pin")
+        .prefetch_related("message__reactions", "message__attachments")
+        .order_by("-pinned_at", "-id")
+    )
+    return [
+        {"message": message_payload(p.message), "pinned_by": p.pinned_by_id, "pinned_at": iso(p.pinned_at)}
+        for p in pins
+    ]
+
+
+def saved_of(member: Member) -> list[dict[str, Any]]:
+    """Saved messages of this workspace the person can still read (access may have ended)."""
+    readable = access.readable_conversations(member).values("pk")
+    rows = list(
+        SavedMessage.objects.filter(
+            user_id=member.user_id, message__conversation__in=readable, message__deleted_at__isnull=True
+        )
+        .select_related("message__sender", "message__pin")
+        .prefetch_related("message__reactions", "message__attachments")
+        .order_by("-saved_at", "-id")[:500]
+    )
+    return [{"message": message_payload(s.message), "saved_at": iso(s.saved_at)} for s in rows]
 
 
 def events_after(conversation_id: int, after_seq: int, limit: int = EVENTS_PAGE) -> tuple[list[dict[str, Any]], bool]:
@@ -91,12 +211,42 @@ def events_after(conversation_id: int, after_seq: int, limit: int = EVENTS_PAGE)
     return rows[:limit], len(rows) > limit
 
 
+def parse_cursors(raw: str) -> dict[int, int]:
+    """``"12:40,13:0"`` → {12: 40, 13: 0}; raises ValueError on anything else."""
+    cursors: dict[int, int] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        conv, _, seq = part.partition(":")
+        conv_id, after = int(conv), int(seq or "0")
+        if conv_id <= 0 or after < 0:
+            raise ValueError(part)
+        cursors[conv_id] = after
+    return cursors
+
+
+def bulk_events(user: User, cursors: dict[int, int], per_conversation: int = EVENTS_PAGE) -> dict[str, Any]:
+    """Replay for many conversations at once. Unknown and unreadable ids land in ``omitted``
+    (one list for both, so the answer never confirms that an id exists)."""
+    readable: dict[int, Conversation] = {}
+    for member in Member.objects.select_related("workspace").filter(user=user, is_active=True):
+        for conv in access.readable_conversations(member).filter(pk__in=list(cursors)):
+            readable[conv.pk] = conv
+    out: dict[str, Any] = {}
+    for conv_id in sorted(readable):
+        events, has_more = events_after(conv_id, cursors[conv_id], per_conversation)
+        out[str(conv_id)] = {"events": events, "last_seq": readable[conv_id].last_seq, "has_more": has_more}
+    return {"conversations": out, "omitted": sorted(set(cursors) - set(readable))}
+
+
 def receipts(message: Message) -> tuple[list[int], list[int]]:
     """Who of the conversation's participants has read up to this message (sender excluded)."""
-    rows = Participant.objects.filter(conversation_id=message.conversation_id, active=True).exclude(
-        user_id=message.sender_id
-    )
+    return receipts_at(message.conversation_id, message.seq, exclude_user_id=message.sender_id)
+
+
+def receipts_at(conversation_id: int, seq: int, *, exclude_user_id: int | None = None) -> tuple[list[int], list[int]]:
+    rows = Participant.objects.filter(conversation_id=conversation_id, active=True)
+    if exclude_user_id is not None:
+        rows = rows.exclude(user_id=exclude_user_id)
     read, unread = [], []
     for user_id, last_read in rows.values_list("user_id", "last_read_seq").order_by("user_id"):
-        (read if last_read >= message.seq else unread).append(user_id)
+        (read if last_read >= seq else unread).append(user_id)
     return read, unread

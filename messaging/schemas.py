@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import time
 from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
+
+Level = Literal["all", "mentions", "nothing"]
 
 
 class ConversationIn(Schema):
@@ -14,6 +17,16 @@ class ConversationIn(Schema):
     kind: Literal["public", "private", "dm", "group"]
     name: str = Field(default="", max_length=80)
     member_ids: list[int] = Field(default_factory=list, max_length=500)
+    # Ad-hoc groups in one step: everyone of this conversation (e.g. a DM) joins too ...
+    from_conversation_id: int | None = None
+    # ... and/or the group opens by quoting this message.
+    from_message_id: int | None = None
+
+
+class PartnerRef(Schema):
+    id: int
+    name: str
+    kind: str
 
 
 class ConversationOut(Schema):
@@ -34,8 +47,49 @@ class ConversationOut(Schema):
     shared_with: list[int] = Field(default_factory=list)
 
 
+class ConversationDetailOut(ConversationOut):
+    partners: list[PartnerRef] = Field(default_factory=list)
+    member_count: int = 0
+    external_member_count: int = 0
+
+
+class ConversationPatchIn(Schema):
+    name: str | None = Field(default=None, max_length=80)
+    topic: str | None = Field(default=None, max_length=250)
+    purpose: str | None = Field(default=None, max_length=250)
+
+
+class NotificationSettingsIn(Schema):
+    muted: bool | None = None
+    notification_level: Level | None = None
+
+
+class NotificationSettingsOut(Schema):
+    muted: bool
+    notification_level: str
+
+
+class ConvertIn(Schema):
+    kind: Literal["private"] = "private"
+    name: str = Field(default="", max_length=80)
+
+
 class MembersIn(Schema):
     user_ids: list[int] = Field(min_length=1, max_length=500)
+
+
+class PersonOut(Schema):
+    user_id: int
+    name: str
+    role: str  # in the conversation: manager / member
+    workspace_role: str
+    is_external: bool  # a partner organisation's guest
+    partner_id: int | None = None
+    partner_name: str | None = None
+
+
+class MembersOut(Schema):
+    members: list[PersonOut]
 
 
 class ShareIn(Schema):
@@ -43,9 +97,31 @@ class ShareIn(Schema):
 
 
 class MessageIn(Schema):
-    body: str
+    body: str = ""
     client_id: uuid.UUID
     thread_root_id: int | None = None
+    attachment_ids: list[int] = Field(default_factory=list, max_length=10)
+
+
+class MessageEditIn(Schema):
+    body: str
+
+
+class ReactionOut(Schema):
+    emoji: str
+    count: int
+    user_ids: list[int]
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    url: str
+    thumbnail_url: str | None = None
 
 
 class MessageOut(Schema):
@@ -65,8 +141,9 @@ class MessageOut(Schema):
     edited_at: str | None
     deleted: bool
     forwarded_from_id: int | None = None
-    reactions: list[dict[str, Any]] = Field(default_factory=list)
-    attachments: list[dict[str, Any]] = Field(default_factory=list)
+    reactions: list[ReactionOut] = Field(default_factory=list)
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+    pinned: bool = False
 
 
 class MessagesOut(Schema):
@@ -74,10 +151,72 @@ class MessagesOut(Schema):
     has_more: bool
 
 
+class EditOut(Schema):
+    previous_body: str
+    edited_by: int
+    edited_at: str
+
+
+class EditsOut(Schema):
+    edits: list[EditOut]
+
+
+class ReactionIn(Schema):
+    emoji: str = Field(min_length=1, max_length=64)
+
+
+class ReactionToggleOut(Schema):
+    added: bool
+    reactions: list[ReactionOut]
+
+
+class ForwardIn(Schema):
+    conversation_id: int
+    client_id: uuid.UUID
+    comment: str = ""
+
+
+class PinOut(Schema):
+    message: MessageOut
+    pinned_by: int
+    pinned_at: str
+
+
+class PinsOut(Schema):
+    pins: list[PinOut]
+
+
+class SavedOut(Schema):
+    message: MessageOut
+    saved_at: str
+
+
+class SavedListOut(Schema):
+    saved: list[SavedOut]
+
+
+class ThreadOut(Schema):
+    root: MessageOut
+    replies: list[MessageOut]
+    has_more: bool
+    following: bool
+
+
+class FollowOut(Schema):
+    following: bool
+
+
 class EventsOut(Schema):
     events: list[dict[str, Any]]
     last_seq: int
     has_more: bool
+
+
+class BulkEventsOut(Schema):
+    # conversation id (as a string: JSON object keys) → its events after the cursor
+    conversations: dict[str, EventsOut]
+    # ids that are unknown or not readable by the caller (indistinguishable, like a 404)
+    omitted: list[int]
 
 
 class ReadIn(Schema):
@@ -93,6 +232,28 @@ class ReceiptsOut(Schema):
     unread: list[int]
     read_count: int
     total: int
+
+
+class ReceiptsSummaryOut(Schema):
+    seq: int
+    read: list[int]
+    unread: list[int]
+    read_count: int
+    total: int
+
+
+class NotificationPrefsIn(Schema):
+    email_enabled: bool | None = None
+    email_delay_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    dnd_start: time | None = None
+    dnd_end: time | None = None
+
+
+class NotificationPrefsOut(Schema):
+    email_enabled: bool
+    email_delay_minutes: int
+    dnd_start: time | None
+    dnd_end: time | None
 
 
 class OkOut(Schema):

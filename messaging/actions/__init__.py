@@ -49,6 +49,7 @@ from messaging.actions.messages import (
     do_toggle_reaction,
     validate_emoji,
 )
+from messaging.actions.prefs import check_update_notification_prefs, do_update_notification_prefs
 from messaging.actions.read import check_mark_read, do_mark_read
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "check_toggle_reaction",
     "check_unshare",
     "check_update_conversation",
+    "check_update_notification_prefs",
     "check_upload_attachment",
     "do_add_participants",
     "do_convert_to_private",
@@ -94,6 +96,7 @@ __all__ = [
     "do_toggle_reaction",
     "do_unshare",
     "do_update_conversation",
+    "do_update_notification_prefs",
     "ensure_reader_participant",
     "validate_body",
     "validate_emoji",
