@@ -61,6 +61,7 @@ class HubSocket:
         # Applied events per conversation: (seq, type, message id or None, client_id or None).
         self.applied: dict[int, list[tuple[int, str, int | None, str | None]]] = defaultdict(list)
         self.received: list[tuple[float, str]] = []  # (perf_counter, client_id) for message.new
+        self.ack_times: dict[str, float] = {}  # client_id -> perf_counter of its message.ack
         self.stats = Stats()
         self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.type_counts: Counter[str] = Counter()
@@ -120,6 +121,15 @@ class HubSocket:
     async def ack(self, client_id: str, timeout: float = 10.0) -> dict[str, Any]:
         return await asyncio.wait_for(asyncio.shield(self.pending[client_id]), timeout)
 
+    async def reconnect(self, url: str, timeout: float = 15.0) -> None:
+        """Connect again (possibly to another process) and ``sync`` with the cursors we have."""
+        await self.close()
+        self.url = url
+        self.ready = None
+        await self.connect(timeout)
+        await self.wait_ready(timeout)
+        await self.sync_and_wait(timeout=timeout)
+
     async def close(self) -> None:
         if self.ws is not None:
             with contextlib.suppress(Exception):
@@ -142,6 +152,7 @@ class HubSocket:
                 if kind == "message.new" and self.record:
                     self.received.append((now, frame["message"].get("client_id", "")))
                 if kind == "message.ack":
+                    self.ack_times[frame.get("client_id", "")] = now
                     fut = self.pending.get(frame.get("client_id", ""))
                     if fut is not None and not fut.done():
                         fut.set_result(frame)
