@@ -9,9 +9,11 @@ from hub import health, views
 from hub.api import router as hub_router
 from hub.apicore import api
 from messaging.api import router as messaging_router
+from messaging.search_api import router as search_router
 
 api.add_router("", hub_router)
 api.add_router("", messaging_router)
+api.add_router("", search_router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

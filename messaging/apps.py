@@ -7,3 +7,4 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from messaging import receivers  # noqa: F401  (closes sockets when hub revokes access)
+        from messaging import search  # noqa: F401  (registers the messages search source + indexer wake-up)

@@ -1,0 +1,328 @@
+"""``SearchBackend`` on whoosh-reloaded: one index directory per workspace.
+
+Why the details below:
+
+* whoosh allows one writer per directory (a lock file). ``writer()`` never waits for it
+  (``timeout=0``) and raises ``IndexBusy`` instead, so a request or a second worker never blocks
+  on the lock; the owner of the writer is the single indexer (``hub.search.indexer``).
+* We never use ``AsyncWriter`` (pending work is lost on exit) nor a ``BufferedWriter`` shared
+  between threads (it lost documents in tests here).
+* The schema is pickled into the index by whoosh, so the analyzer classes must stay importable
+  under these names; changing them means ``rebuild_search_index``.
+* The permission filter is applied with whoosh's ``filter``/``mask`` (a bitset per search) and
+  the operators are ANDed into the query, where the matcher can skip through postings.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from whoosh import fields, index, query, writing
+from whoosh.analysis import Token, Tokenizer
+from whoosh.index import LockError
+
+from hub.search.analysis import bigrams, ngram_tokens, query_pieces, word_tokens
+from hub.search.backend import Hit, HitPage, IndexBusy, IndexDoc, SearchFilters, SearchRequest
+from hub.search.query import TextTerm
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(value: datetime) -> int:
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+class WordTokenizer(Tokenizer):
+    """The words stream of ``hub.search.analysis`` as a whoosh analyzer."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        for pos, word in enumerate(word_tokens(value)):
+            token.text = word.term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = word.term
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar, token.endchar = start_char + word.start, start_char + word.end
+            yield token
+
+
+class CjkNgramTokenizer(Tokenizer):
+    """CJK unigrams + bigrams (bigram at its first character's position)."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        items = [(value, 0)] if not tokenize else ngram_tokens(value)
+        for text, pos in items:
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + pos
+            yield token
+
+
+def make_schema() -> fields.Schema:
+    return fields.Schema(
+        id=fields.ID(unique=True, stored=True),
+        kind=fields.ID(stored=True),
+        oid=fields.STORED(),
+        version=fields.STORED(),
+        acl=fields.KEYWORD(lowercase=False, scorable=False),
+        container=fields.ID(),
+        author=fields.ID(),
+        mentions=fields.KEYWORD(lowercase=False, scorable=False),
+        has=fields.KEYWORD(lowercase=False, scorable=False),
+        flags=fields.KEYWORD(lowercase=False, scorable=False),
+        created=fields.NUMERIC(numtype=int, bits=64, signed=True, sortable=True),
+        body=fields.TEXT(analyzer=WordTokenizer(), phrase=True),
+        cjk=fields.TEXT(analyzer=CjkNgramTokenizer(), phrase=True),
+    )
+
+
+def _fields_of(doc: IndexDoc) -> dict[str, Any]:
+    return {
+        "id": doc.doc_id,
+        "kind": doc.kind,
+        "oid": doc.object_id,
+        "version": doc.version,
+        "acl": " ".join(doc.acl),
+        "container": str(doc.container_id),
+        "author": str(doc.author_id or 0),
+        "mentions": " ".join(str(u) for u in doc.mentions),
+        "has": " ".join(doc.has),
+        "flags": " ".join(doc.flags),
+        "created": micros(doc.created_at),
+        "body": doc.text,
+        "cjk": doc.text,
+    }
+
+
+class _Writer:
+    def __init__(self, writer: writing.SegmentWriter, clear: bool) -> None:
+        self._writer = writer
+        self._clear = clear
+
+    def upsert(self, doc: IndexDoc) -> None:
+        if self._clear:
+            self._writer.add_document(**_fields_of(doc))
+        else:
+            self._writer.update_document(**_fields_of(doc))
+
+    def delete(self, doc_id: str) -> None:
+        if not self._clear:
+            self._writer.delete_by_term("id", doc_id)
+
+    def commit(self) -> None:
+        self._writer.commit(mergetype=writing.CLEAR if self._clear else None)
+
+    def cancel(self) -> None:
+        self._writer.cancel()
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def _any_of(fieldname: str, values: tuple[object, ...]) -> query.Query:
+    terms = [query.Term(fieldname, str(v)) for v in values]
+    return terms[0] if len(terms) == 1 else query.Or(terms)
+
+
+def _text_query(term: TextTerm) -> query.Query | None:
+    pieces = query_pieces(term.text)
+    if not pieces:
+        return None
+    if term.phrase and len(pieces) > 1 and not any(p.cjk_run for p in pieces):
+        return query.Phrase("body", [p.terms[0] for p in pieces])
+    parts: list[query.Query] = []
+    for piece in pieces:
+        if not piece.cjk_run:
+            parts.append(query.Term("body", piece.terms[0]))
+            continue
+        grams = bigrams(piece.cjk_run)
+        # The n-gram phrase is an exact substring match: it finds single characters and words
+        # jieba segments differently in the document. Word terms add ranking (and, unquoted,
+        # also match the words apart from each other, like English words).
+        ngram = query.Term("cjk", grams[0]) if len(grams) == 1 else query.Phrase("cjk", grams)
+        if term.phrase:
+            parts.append(ngram)
+            continue
+        words = [query.Term("body", w) for w in piece.terms]
+        parts.append(query.Or([words[0] if len(words) == 1 else query.And(words), ngram]))
+    return parts[0] if len(parts) == 1 else query.And(parts)
+
+
+def compile_query(request: SearchRequest) -> query.Query:
+    positive = [q for t in request.terms if not t.negated and (q := _text_query(t)) is not None]
+    negative = [q for t in request.terms if t.negated and (q := _text_query(t)) is not None]
+    f = request.filters
+    clauses: list[query.Query] = list(positive)
+    if f.kinds is not None:
+        clauses.append(_any_of("kind", f.kinds))
+    if f.containers is not None:
+        clauses.append(_any_of("container", f.containers))
+    if f.authors is not None:
+        clauses.append(_any_of("author", f.authors))
+    if f.mentions is not None:
+        clauses.append(_any_of("mentions", f.mentions))
+    clauses.extend(query.Term("has", h) for h in f.has)
+    clauses.extend(query.Term("flags", flag) for flag in f.flags)
+    if f.since is not None or f.until is not None:
+        start = micros(f.since) if f.since else None
+        end = micros(f.until) if f.until else None
+        clauses.append(query.NumericRange("created", start, end, endexcl=True))
+    main: query.Query = query.Every() if not clauses else clauses[0] if len(clauses) == 1 else query.And(clauses)
+    if negative:
+        main = query.AndNot(main, negative[0] if len(negative) == 1 else query.Or(negative))
+    return main
+
+
+def _impossible(f: SearchFilters) -> bool:
+    empty = (f.allowed_acl, f.kinds, f.containers, f.authors, f.mentions)
+    return any(values is not None and len(values) == 0 for values in empty)
+
+
+class WhooshBackend:
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = Path(root) if root is not None else None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @property
+    def root(self) -> Path:
+        return self._root or Path(settings.SEARCH_INDEX_DIR)
+
+    def path(self, workspace_id: int) -> Path:
+        return self.root / str(int(workspace_id))
+
+    def _open(self, workspace_id: int, *, create: bool) -> index.Index | None:
+        path = self.path(workspace_id)
+        # Creating is serialised: two threads creating the same empty index would clobber it.
+        with self._lock:
+            if index.exists_in(str(path)):
+                return index.open_dir(str(path))
+            if not create:
+                return None
+            path.mkdir(parents=True, exist_ok=True)
+            return index.create_in(str(path), make_schema())
+
+    def writer(self, workspace_id: int, *, clear: bool = False) -> _Writer:
+        ix = self._open(workspace_id, create=True)
+        assert ix is not None
+        try:
+            raw = ix.writer(timeout=0.0, limitmb=256 if clear else 64)
+        except LockError as exc:
+            raise IndexBusy(f"search index of workspace {workspace_id} is being written") from exc
+        return _Writer(raw, clear)
+
+    def _searcher(self, workspace_id: int) -> Any:
+        """A per-thread searcher, refreshed when the index changed (reopening is costly)."""
+        cache: dict[str, Any] = self._local.__dict__.setdefault("searchers", {})
+        key = str(self.path(workspace_id))
+        searcher = cache.get(key)
+        if searcher is not None:
+            try:
+                if searcher.up_to_date():
+                    return searcher
+            except OSError:
+                pass  # the directory was dropped or replaced: open afresh
+            # Not ``searcher.refresh()``: its segment-reader reuse double-counted documents after
+            # a rebuild (CLEAR commit) in tests here. Reopening costs ~1 ms per commit.
+            searcher.close()
+            del cache[key]
+        ix = self._open(workspace_id, create=False)
+        if ix is None:
+            return None
+        cache[key] = ix.searcher()
+        return cache[key]
+
+    def search(self, workspace_id: int, request: SearchRequest) -> HitPage:
+        f = request.filters
+        if _impossible(f):
+            return HitPage()
+        searcher = self._searcher(workspace_id)
+        if searcher is None:
+            return HitPage()
+        q = compile_query(request)
+        allow = _any_of("acl", f.allowed_acl) if f.allowed_acl is not None else None
+        mask = _any_of("acl", f.denied_acl) if f.denied_acl else None
+        kwargs: dict[str, Any] = {"limit": request.offset + request.limit, "filter": allow, "mask": mask}
+        if request.order == "newest" or isinstance(q, query.Every):
+            kwargs.update(sortedby="created", reverse=True)
+        results = searcher.search(q, **kwargs)
+        total = len(results) if results.has_exact_length() else results.estimated_length()
+        hits = [
+            Hit(
+                doc_id=hit["id"],
+                kind=hit["kind"],
+                object_id=int(hit["oid"]),
+                score=float(hit.score or 0.0),
+                version=str(hit.get("version", "")),
+            )
+            for hit in results[request.offset : request.offset + request.limit]
+        ]
+        return HitPage(hits=hits, total=int(total))
+
+    def doc_versions(self, workspace_id: int) -> dict[str, str]:
+        ix = self._open(workspace_id, create=False)
+        if ix is None:
+            return {}
+        with ix.searcher() as searcher:
+            return {fields_["id"]: str(fields_.get("version", "")) for fields_ in searcher.all_stored_fields()}
+
+    def doc_count(self, workspace_id: int) -> int:
+        ix = self._open(workspace_id, create=False)
+        return 0 if ix is None else int(ix.doc_count())
+
+    def index_bytes(self, workspace_id: int) -> int:
+        path = self.path(workspace_id)
+        return sum(p.stat().st_size for p in path.glob("*") if p.is_file()) if path.exists() else 0
+
+    def drop(self, workspace_id: int) -> None:
+        cache: dict[str, Any] = self._local.__dict__.get("searchers", {})
+        searcher = cache.pop(str(self.path(workspace_id)), None)
+        if searcher is not None:
+            searcher.close()
+        shutil.rmtree(self.path(workspace_id), ignore_errors=True)

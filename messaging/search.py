@@ -1,0 +1,303 @@
+"""Messages in search: the document source (event log → index documents), the wake-up hook,
+and the permission-filtered search read used by ``GET /api/v1/search``.
+
+The queue is the event log itself: each conversation's gap-free ``seq`` is a durable, ordered
+queue, and ``SearchCursor(source="messages", key=<conversation id>)`` is how far the index has
+applied it. Events are only hints of *which* message changed: the document is always rebuilt
+from the current row, so replaying, reordering or re-applying events cannot index stale text.
+
+Results never show what the asker may not read *now*, even when the index lags: the index is
+filtered by the conversations readable now (``access.readable_conversations``), and each hit on
+the page is re-checked against the database (deleted, moved out of reach, edited since indexed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from hub.models import Member
+from hub.search import indexer
+from hub.search.analysis import fold
+from hub.search.backend import IndexDoc, Order, SearchFilters, SearchRequest
+from hub.search.highlight import snippet
+from hub.search.models import SearchCursor
+from hub.search.query import ParsedQuery, parse_query
+from hub.search.sources import PendingBatch, register_source
+from messaging import access
+from messaging.models import Attachment, Conversation, Event, Message
+from messaging.serializers import iso
+
+SOURCE = "messages"
+KIND = "message"
+PAGE_MAX = 50
+LINK_RE = re.compile(r"https?://|www\.", re.IGNORECASE)
+# Events that cannot change what a message's document contains.
+_IGNORED_EVENTS = frozenset({"reaction.changed", "pin.changed"})
+
+# has:record is decided by whoever knows records (crm_bridge registers a detector): it gets the
+# messages of a batch and answers the ids of those that reference a record.
+RecordDetector = Callable[[list[Message]], set[int]]
+_record_detectors: list[RecordDetector] = []
+
+
+def register_record_detector(detector: RecordDetector) -> None:
+    if detector not in _record_detectors:
+        _record_detectors.append(detector)
+
+
+def unregister_record_detector(detector: RecordDetector) -> None:
+    if detector in _record_detectors:
+        _record_detectors.remove(detector)
+
+
+def doc_id(message_id: int) -> str:
+    return f"{KIND}:{message_id}"
+
+
+def acl_key(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def message_version(message: Message) -> str:
+    """Changes whenever the indexed content of a message changes (edits, thread growth)."""
+    threaded = message.thread_root_id is not None or message.reply_count > 0
+    return f"{iso(message.edited_at) or ''}|{int(threaded)}"
+
+
+def build_docs(messages: list[Message]) -> list[IndexDoc]:
+    """Index documents for live (not deleted) messages, with a constant number of queries."""
+    ids = [m.pk for m in messages]
+    names: dict[int, list[str]] = {}
+    for message_id, name in Attachment.objects.filter(message_id__in=ids).values_list("message_id", "original_name"):
+        names.setdefault(message_id, []).append(name)
+    with_record: set[int] = set()
+    for detector in _record_detectors:
+        with_record |= detector(messages)
+    docs = []
+    for m in messages:
+        files = names.get(m.pk, [])
+        has = [
+            flag
+            for flag, on in (("file", files), ("link", LINK_RE.search(m.body)), ("record", m.pk in with_record))
+            if on
+        ]
+        threaded = m.thread_root_id is not None or m.reply_count > 0
+        docs.append(
+            IndexDoc(
+                doc_id=doc_id(m.pk),
+                kind=KIND,
+                object_id=m.pk,
+                acl=(acl_key(m.conversation_id),),
+                container_id=m.conversation_id,
+                author_id=m.sender_id,
+                created_at=m.created_at,
+                # Attachment names are searchable too ("报价单.pdf").
+                text="\n".join([m.body, *files]),
+                mentions=tuple(m.mentions or ()),
+                has=tuple(has),
+                flags=("thread",) if threaded else (),
+                version=message_version(m),
+            )
+        )
+    return docs
+
+
+def _message_ids(payload: dict[str, Any]) -> Iterator[int]:
+    message = payload.get("message")
+    if isinstance(message, dict) and isinstance(message.get("id"), int):
+        yield message["id"]
+    for key in ("message_id", "root_id"):
+        if isinstance(payload.get(key), int):
+            yield payload[key]
+
+
+class MessageSource:
+    name = SOURCE
+    kind = KIND
+
+    def _behind(self) -> Any:
+        cursor = SearchCursor.objects.filter(source=SOURCE, key=OuterRef("pk")).values("position")[:1]
+        return Conversation.objects.annotate(indexed=Coalesce(Subquery(cursor), 0)).filter(last_seq__gt=F("indexed"))
+
+    def dirty_workspaces(self) -> list[int]:
+        return list(self._behind().values_list("workspace_id", flat=True).distinct())
+
+    def pending(self, workspace_id: int, limit: int) -> PendingBatch:
+        batch = PendingBatch()
+        touched: set[int] = set()
+        read = 0
+        for conversation_id, indexed in self._behind().filter(workspace_id=workspace_id).values_list("id", "indexed"):
+            if read >= limit:
+                break
+            rows = Event.objects.filter(conversation_id=conversation_id, seq__gt=indexed).order_by("seq")
+            last = indexed
+            for seq, event_type, payload in rows.values_list("seq", "type", "payload")[: limit - read]:
+                read += 1
+                last = seq
+                if event_type not in _IGNORED_EVENTS and isinstance(payload, dict):
+                    touched.update(_message_ids(payload))
+            if last > indexed:
+                batch.cursors[conversation_id] = last
+        if touched:
+            live = list(
+                Message.objects.filter(pk__in=touched, conversation__workspace_id=workspace_id, deleted_at__isnull=True)
+            )
+            batch.upserts = build_docs(live)
+            batch.deletes = [doc_id(pk) for pk in sorted(touched - {m.pk for m in live})]
+        return batch
+
+    def log_positions(self, workspace_id: int) -> dict[int, int]:
+        return dict(Conversation.objects.filter(workspace_id=workspace_id).values_list("id", "last_seq"))
+
+    def _live(self, workspace_id: int) -> Any:
+        return Message.objects.filter(conversation__workspace_id=workspace_id, deleted_at__isnull=True)
+
+    def count(self, workspace_id: int) -> int:
+        return int(self._live(workspace_id).count())
+
+    def all_docs(self, workspace_id: int, chunk: int = 2000) -> Iterator[IndexDoc]:
+        after = 0
+        while True:
+            rows = list(self._live(workspace_id).filter(pk__gt=after).order_by("pk")[:chunk])
+            if not rows:
+                return
+            yield from build_docs(rows)
+            after = rows[-1].pk
+
+    def versions(self, workspace_id: int) -> dict[str, str]:
+        rows = self._live(workspace_id).values_list("pk", "edited_at", "thread_root_id", "reply_count")
+        return {
+            doc_id(pk): f"{iso(edited) or ''}|{int(root is not None or replies > 0)}"
+            for pk, edited, root, replies in rows
+        }
+
+
+register_source(MessageSource())
+
+
+@receiver(post_save, sender=Event, dispatch_uid="search_wake_on_event")
+def _wake_indexer(sender: Any, instance: Event, created: bool, **kwargs: Any) -> None:
+    # After commit only: the indexer must see the event (and the rows it refers to).
+    if created:
+        transaction.on_commit(indexer.wake)
+
+
+# --- the read ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[dict[str, Any]]
+    total: int
+    page: int
+    limit: int
+
+
+def user_time_zone(member: Member) -> ZoneInfo:
+    try:
+        return ZoneInfo(member.user.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def _people(member: Member, names: Iterable[str]) -> tuple[int, ...]:
+    """User ids of workspace members called any of ``names`` (display name or email name;
+    ``me`` is the asker). An unknown name matches nobody — it is not an error, which would tell
+    a guest whether someone exists."""
+    wanted = {fold(n) for n in names}
+    ids = {member.user_id} if wanted & {"me", "我"} else set()
+    rows = Member.objects.filter(workspace_id=member.workspace_id).values_list(
+        "user_id", "user__display_name", "user__email"
+    )
+    for user_id, display_name, email in rows:
+        if fold(display_name) in wanted or fold(email.split("@", 1)[0]) in wanted:
+            ids.add(user_id)
+    return tuple(sorted(ids))
+
+
+def build_filters(member: Member, parsed: ParsedQuery, readable: dict[int, Conversation]) -> SearchFilters:
+    all_ids = list(Conversation.objects.filter(workspace_id=member.workspace_id).values_list("id", flat=True))
+    # The shorter list wins: a manager who reads nearly everything gets a small exclusion mask.
+    # Hits are re-checked against ``readable`` anyway, so a conversation created between these
+    # two reads cannot leak through the mask.
+    unreadable = [c for c in all_ids if c not in readable]
+    allowed: tuple[str, ...] | None = tuple(acl_key(c) for c in readable)
+    denied: tuple[str, ...] = ()
+    if len(unreadable) < len(readable):
+        allowed, denied = None, tuple(acl_key(c) for c in unreadable)
+    containers = None
+    if parsed.channels:
+        wanted = {fold(name) for name in parsed.channels}
+        containers = tuple(sorted(c.pk for c in readable.values() if c.name and fold(c.name) in wanted))
+    return SearchFilters(
+        allowed_acl=allowed,
+        denied_acl=denied,
+        kinds=(KIND,),
+        containers=containers,
+        authors=_people(member, parsed.senders) if parsed.senders else None,
+        mentions=_people(member, parsed.mentions) if parsed.mentions else None,
+        has=tuple(sorted(parsed.has)),
+        flags=("thread",) if parsed.is_thread else (),
+        since=parsed.since,
+        until=parsed.until,
+    )
+
+
+def search_messages(member: Member, q: str, *, order: Order = "newest", page: int = 1, limit: int = 20) -> SearchPage:
+    """One page of messages matching ``q`` that ``member`` may read now."""
+    parsed = parse_query(q, user_time_zone(member))
+    readable = {c.pk: c for c in access.readable_conversations(member)}
+    request = SearchRequest(
+        terms=tuple(parsed.terms),
+        filters=build_filters(member, parsed, readable),
+        order=order,
+        offset=(page - 1) * limit,
+        limit=limit,
+    )
+    hits = indexer.get_backend().search(member.workspace_id, request)
+    rows = {
+        m.pk: m
+        for m in Message.objects.select_related("sender").filter(
+            pk__in=[h.object_id for h in hits.hits], conversation_id__in=list(readable)
+        )
+    }
+    results = []
+    for hit in hits.hits:
+        message = rows.get(hit.object_id)
+        # Re-check what the index may not know yet: deleted, no longer readable, or edited
+        # since it was indexed (the old words must not find it; the new ones will once indexed).
+        if message is None or message.deleted_at is not None or message_version(message) != hit.version:
+            continue
+        conversation = readable[message.conversation_id]
+        results.append(
+            {
+                "message_id": message.pk,
+                "conversation_id": conversation.pk,
+                "conversation_name": conversation.name,
+                "conversation_kind": conversation.kind,
+                "sender_id": message.sender_id,
+                "sender_name": message.sender.name,
+                "created_at": iso(message.created_at),
+                "seq": message.seq,
+                "thread_root_id": message.thread_root_id,
+                "snippet": snippet(message.body, list(parsed.terms)),
+                "score": round(hit.score, 4),
+                # Jump to context: the page of the conversation around this message.
+                "context_url": f"/api/v1/conversations/{conversation.pk}/messages?before={message.seq + 10}&limit=20",
+            }
+        )
+    return SearchPage(results=results, total=hits.total, page=page, limit=limit)
+
+
+__all__ = ["MessageSource", "register_record_detector", "search_messages"]
