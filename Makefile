@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run test lint types migrations-check test-sqlite test-postgres clean
+.PHONY: install run test lint types migrations-check test-sqlite test-postgres clean frontend-build frontend-check frontend-check-run
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,33 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	HUB_TEST_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest -m "not browser and not slow" tests/hub tests/messaging
 
-## The whole suite: lint, types, migrations, unit + integration + browser on SQLite, then PostgreSQL.
-test: lint types migrations-check test-sqlite test-postgres
+## Build the web app (frontend/, React + TypeScript + Vite) into the committed static/app/.
+## Needs Node.js >= 20.19 and the npm registry; `make run` itself never needs Node.js.
+frontend-build:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+## Web app unit tests (Vitest), then rebuild and fail if the committed static/app is stale.
+## Without Node.js: a loud skip, or a failure under HUB_REQUIRE_ALL=1 (as .ci/run sets).
+frontend-check:
+	@if command -v node >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory frontend-check-run; \
+	else \
+	  notice="*** Node.js is not available (node not found): web app unit tests and the bundle check are SKIPPED ***"; \
+	  if [ "$$HUB_REQUIRE_ALL" = "1" ]; then echo "$$notice — HUB_REQUIRE_ALL=1 forbids skipping" >&2; exit 1; fi; \
+	  echo "$$notice" >&2; \
+	fi
+
+frontend-check-run:
+	cd frontend && npm ci --no-audit --no-fund
+	cd frontend && npx vitest run
+	cd frontend && npm run build
+	@if ! git diff --quiet -- static/app || [ -n "$$(git status --porcelain --untracked-files=all -- static/app)" ]; then \
+	  git status --short -- static/app; \
+	  echo "*** static/app is stale: run 'make frontend-build' and commit static/app ***" >&2; exit 1; \
+	fi
+
+## The whole suite: lint, types, migrations, web app, unit + integration + browser on SQLite, then PostgreSQL.
+test: lint types migrations-check frontend-check test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -23,5 +23,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("invite/<str:token>/", views.invitation, name="invitation"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("app/<path:client_path>", views.home, name="webapp"),
     path("", views.home, name="home"),
 ]

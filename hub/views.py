@@ -1,10 +1,16 @@
-"""Server-rendered pages: the landing page and the invitation acceptance page."""
+"""Server-rendered pages: the web app shell, its service worker, and the invitation page."""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from hub import actions, queries
@@ -12,12 +18,45 @@ from hub.apicore import client_ip
 from hub.errors import HubError
 from hub.models import User
 
+# The committed build of frontend/ (a fixed place in the source tree, not a setting).
+WEBAPP_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
 
-def home(request: HttpRequest) -> HttpResponse:
+
+@lru_cache(maxsize=4)
+def _webapp_assets(mtime: float) -> dict[str, list[str]]:
+    manifest = json.loads((WEBAPP_DIR / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest.get("src/main.tsx", {})
+    js = [f"app/{entry['file']}"] if "file" in entry else []
+    return {"js": js, "css": [f"app/{c}" for c in entry.get("css", [])]}
+
+
+def webapp_assets() -> dict[str, list[str]]:
+    """The built bundle's hashed file names, from Vite's manifest (frontend/, docs/webapp.md)."""
+    try:
+        return _webapp_assets((WEBAPP_DIR / "manifest.json").stat().st_mtime)
+    except (OSError, ValueError):
+        return {"js": [], "css": []}
+
+
+@ensure_csrf_cookie
+def home(request: HttpRequest, client_path: str = "") -> HttpResponse:
+    """The web app shell at ``/`` and its client-side routes ``/app/...`` (signed-in only)."""
     if not request.user.is_authenticated:
-        return redirect("account_login")
+        return redirect_to_login(request.get_full_path()) if client_path else redirect("account_login")
     assert isinstance(request.user, User)
-    return render(request, "hub/home.html", {"me": queries.me_payload(request.user)})
+    return render(request, "hub/app.html", {"me": queries.me_payload(request.user), "webapp": webapp_assets()})
+
+
+@login_not_required
+def service_worker(request: HttpRequest) -> FileResponse:
+    """The PWA service worker, served from the root so that its scope can be the whole app."""
+    path = WEBAPP_DIR / "sw.js"
+    if not path.is_file():
+        raise Http404("service worker not built")
+    response = FileResponse(path.open("rb"), content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @login_not_required

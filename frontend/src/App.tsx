@@ -1,0 +1,106 @@
+import { useEffect, useState } from "react";
+import { ConversationView } from "./components/ConversationView";
+import { Sidebar } from "./components/Sidebar";
+import { useClient, useHub, useT } from "./hooks";
+import { LANGS, type Lang } from "./i18n";
+
+const LANG_NAMES: Record<Lang, string> = { "zh-CN": "中文", en: "English" };
+
+function ConnectionBanner() {
+  const t = useT();
+  const socket = useHub((s) => s.socket);
+  const browserOnline = useHub((s) => s.browserOnline);
+  // A reconnect that takes less than a second is not worth a flash of yellow.
+  const [late, setLate] = useState(false);
+  useEffect(() => {
+    if (socket === "open") {
+      setLate(false);
+      return;
+    }
+    const timer = setTimeout(() => setLate(true), 1000);
+    return () => clearTimeout(timer);
+  }, [socket]);
+  if (socket === "open" && browserOnline) return null;
+  if (!browserOnline || late) {
+    return (
+      <div className="banner" role="status" aria-live="polite" data-testid="offline-banner">
+        {browserOnline ? t("reconnecting") : t("offline")}
+      </div>
+    );
+  }
+  return null;
+}
+
+function Header() {
+  const client = useClient();
+  const t = useT();
+  const me = useHub((s) => s.me);
+  const lang = useHub((s) => s.lang);
+  const workspaceId = useHub((s) => s.workspaceId);
+  return (
+    <header className="topbar">
+      <span className="brand">{t("appName")}</span>
+      {me.workspaces.length > 0 && (
+        <label className="ws-switch">
+          <span className="visually-hidden">{t("switchWorkspace")}</span>
+          <select
+            aria-label={t("switchWorkspace")}
+            value={workspaceId ?? ""}
+            onChange={(e) => client.navigate({ workspaceId: Number(e.target.value), conversationId: null })}
+          >
+            {me.workspaces.map((w) => (
+              <option key={w.id} value={w.id}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <span className="spacer" />
+      <select
+        className="lang-switch"
+        aria-label={t("language")}
+        value={lang}
+        onChange={(e) => client.setLang(e.target.value as Lang)}
+      >
+        {LANGS.map((l) => (
+          <option key={l} value={l}>
+            {LANG_NAMES[l]}
+          </option>
+        ))}
+      </select>
+      <span className="me" title={me.email}>
+        {me.display_name || me.email}
+      </span>
+      <a className="signout" href="/accounts/logout/">
+        {t("signOut")}
+      </a>
+    </header>
+  );
+}
+
+export function App() {
+  const t = useT();
+  const me = useHub((s) => s.me);
+  const activeId = useHub((s) => s.activeId);
+  const lang = useHub((s) => s.lang);
+  useEffect(() => {
+    document.title = t("appName");
+  }, [t, lang]);
+  return (
+    <div className="app" data-pane={activeId === null ? "list" : "conversation"}>
+      <Header />
+      <ConnectionBanner />
+      {me.workspaces.length === 0 ? (
+        <main className="empty">{t("noWorkspace")}</main>
+      ) : (
+        <div className="panes">
+          <Sidebar />
+          <main className="main" aria-label={t("conversations")}>
+            {activeId === null ? <div className="empty">{t("pickConversation")}</div> : <ConversationView key={activeId} id={activeId} />}
+          </main>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+// HTTP calls to /api/v1 with the session cookie; writes carry Django's CSRF token, read from
+// the `csrftoken` cookie that the app page sets (ensure_csrf_cookie).
+
+import type { ConversationSummary, HubEvent, Me, Message } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function readCookie(name: string, cookie: string = typeof document !== "undefined" ? document.cookie : ""): string {
+  for (const part of cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    headers["X-CSRFToken"] = readCookie("csrftoken");
+  }
+  const response = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401 || response.status === 403) {
+    // The session ended (signed out elsewhere, expired): back to the sign-in page.
+    const data = await response.json().catch(() => ({}));
+    const code = data?.error?.code ?? "forbidden";
+    if (code === "not_authenticated" || response.status === 401) {
+      window.location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
+    }
+    throw new ApiError(response.status, code, data?.error?.message ?? response.statusText);
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
+  }
+  return (await response.json()) as T;
+}
+
+export const api = {
+  me: () => request<Me>("GET", "/me"),
+  conversations: (workspaceId: number) =>
+    request<ConversationSummary[]>("GET", `/conversations?workspace=${workspaceId}`),
+  messages: (conversationId: number, params: { before?: number; after?: number; limit?: number }) => {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value));
+    return request<{ messages: Message[]; has_more?: boolean }>(
+      "GET",
+      `/conversations/${conversationId}/messages?${query}`,
+    );
+  },
+  events: (conversationId: number, afterSeq: number) =>
+    request<{ events: HubEvent[]; last_seq?: number; has_more?: boolean }>(
+      "GET",
+      `/conversations/${conversationId}/events?after_seq=${afterSeq}`,
+    ),
+  markRead: (conversationId: number, seq: number) =>
+    request<{ last_read_seq?: number }>("POST", `/conversations/${conversationId}/read`, { seq }),
+};

@@ -1,0 +1,481 @@
+// The app's engine: owns the state, the socket and the HTTP calls, and applies every change
+// through the pure rules in store.ts. Components read it with useSyncExternalStore.
+//
+// Guarantees (see docs/webapp.md):
+// * no loss — every (re)connect sends `sync` with each conversation's cursor, a seq gap
+//   triggers `/events?after_seq=`, and unacknowledged sends are re-sent with the same
+//   client_id after each reconnect;
+// * no duplicates — events at or below the cursor are ignored, messages are keyed by id,
+//   local echoes by client_id, and the server makes (sender, client_id) unique.
+
+import { api } from "./api";
+import type { Lang } from "./i18n";
+import { saveLang } from "./i18n";
+import { HubSocket, socketUrl, type SocketStatus } from "./socket";
+import {
+  addPending,
+  discardPending,
+  latestSeq,
+  mergeHistory,
+  newConv,
+  receiveAck,
+  receiveEvent,
+  receiveEvents,
+  setPendingState,
+  type ConvState,
+} from "./store";
+import type { ConversationSummary, HubEvent, Me, Message, PendingMessage } from "./types";
+
+export const PAGE_SIZE = 50;
+export const ACK_TIMEOUT_MS = 15_000;
+const WS_KEY = "hub.workspace";
+
+export interface AppState {
+  me: Me;
+  lang: Lang;
+  workspaceId: number | null;
+  conversations: ConversationSummary[];
+  listStatus: "idle" | "loading" | "ready" | "error";
+  convs: Record<number, ConvState>;
+  activeId: number | null;
+  socket: SocketStatus;
+  browserOnline: boolean;
+  loadingOlder: Record<number, boolean>;
+  historyError: Record<number, boolean>;
+}
+
+export function newClientId(): string {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  // randomUUID exists only in secure contexts; a hub served over plain http on a LAN address
+  // still has getRandomValues.
+  const bytes = new Uint8Array(16);
+  c.getRandomValues(bytes);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export interface Route {
+  workspaceId: number | null;
+  conversationId: number | null;
+}
+
+export function parseRoute(pathname: string): Route {
+  const match = /^\/app\/w\/(\d+)(?:\/c\/(\d+))?\/?$/.exec(pathname);
+  if (!match) return { workspaceId: null, conversationId: null };
+  return { workspaceId: Number(match[1]), conversationId: match[2] ? Number(match[2]) : null };
+}
+
+export function routePath(route: Route): string {
+  if (route.workspaceId === null) return "/";
+  return route.conversationId === null
+    ? `/app/w/${route.workspaceId}/`
+    : `/app/w/${route.workspaceId}/c/${route.conversationId}/`;
+}
+
+export class HubClient {
+  state: AppState;
+  socket: HubSocket;
+  private listeners = new Set<() => void>();
+  private ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private gapFetches = new Set<number>();
+  private readSent: Record<number, number> = {};
+  private readTimer: ReturnType<typeof setTimeout> | null = null;
+  private listRefresh: ReturnType<typeof setTimeout> | null = null;
+  /** Set by the timeline: true while the newest message is in view. */
+  atBottom = true;
+
+  constructor(me: Me, lang: Lang) {
+    this.state = {
+      me,
+      lang,
+      workspaceId: null,
+      conversations: [],
+      listStatus: "idle",
+      convs: {},
+      activeId: null,
+      socket: "closed",
+      browserOnline: typeof navigator === "undefined" ? true : navigator.onLine,
+      loadingOlder: {},
+      historyError: {},
+    };
+    this.socket = new HubSocket(socketUrl(), {
+      onOpen: () => this.onOpen(),
+      onFrame: (frame) => this.onFrame(frame),
+      onStatus: (status) => this.onSocketStatus(status),
+      onUnauthenticated: () => {
+        window.location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
+      },
+    });
+  }
+
+  // --- store plumbing -------------------------------------------------------------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getState = (): AppState => this.state;
+
+  private set(patch: Partial<AppState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  private setConv(conv: ConvState): void {
+    this.set({ convs: { ...this.state.convs, [conv.id]: conv } });
+  }
+
+  private patchSummary(id: number, patch: (c: ConversationSummary) => Partial<ConversationSummary>): void {
+    if (!this.state.conversations.some((c) => c.id === id)) return;
+    this.set({ conversations: this.state.conversations.map((c) => (c.id === id ? { ...c, ...patch(c) } : c)) });
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------
+
+  start(): void {
+    window.addEventListener("popstate", () => void this.applyRoute(parseRoute(location.pathname), false));
+    window.addEventListener("online", () => this.set({ browserOnline: true }));
+    window.addEventListener("offline", () => this.set({ browserOnline: false }));
+    document.addEventListener("visibilitychange", () => this.scheduleMarkRead());
+    window.addEventListener("focus", () => this.scheduleMarkRead());
+    this.socket.start();
+    void this.applyRoute(parseRoute(location.pathname), true);
+  }
+
+  setLang(lang: Lang): void {
+    saveLang(lang);
+    document.documentElement.lang = lang === "zh-CN" ? "zh-CN" : "en";
+    this.set({ lang });
+  }
+
+  // --- navigation -----------------------------------------------------------------------
+
+  navigate(route: Route): void {
+    const path = routePath(route);
+    if (path !== location.pathname) history.pushState(null, "", path);
+    void this.applyRoute(route, false);
+  }
+
+  private async applyRoute(route: Route, initial: boolean): Promise<void> {
+    const workspaces = this.state.me.workspaces;
+    let workspaceId = route.workspaceId;
+    if (workspaceId === null || !workspaces.some((w) => w.id === workspaceId)) {
+      const remembered = Number(localStorage.getItem(WS_KEY));
+      workspaceId = workspaces.some((w) => w.id === remembered) ? remembered : (workspaces[0]?.id ?? null);
+      if (workspaceId !== null && initial) history.replaceState(null, "", routePath({ workspaceId, conversationId: null }));
+    }
+    if (workspaceId !== this.state.workspaceId) {
+      this.set({ workspaceId, activeId: null, conversations: [] });
+      if (workspaceId !== null) {
+        localStorage.setItem(WS_KEY, String(workspaceId));
+        await this.loadConversations();
+      }
+    }
+    this.openConversation(route.workspaceId === workspaceId ? route.conversationId : null);
+  }
+
+  // --- conversations --------------------------------------------------------------------
+
+  async loadConversations(): Promise<void> {
+    const workspaceId = this.state.workspaceId;
+    if (workspaceId === null) return;
+    if (!this.state.conversations.length) this.set({ listStatus: "loading" });
+    let list: ConversationSummary[];
+    try {
+      list = await api.conversations(workspaceId);
+    } catch {
+      if (this.state.workspaceId === workspaceId) this.set({ listStatus: "error" });
+      return;
+    }
+    if (this.state.workspaceId !== workspaceId) return;
+    const convs = { ...this.state.convs };
+    const newcomers: Record<string, number> = {};
+    for (const summary of list) {
+      // A conversation seen for the first time starts its cursor at the list's last_seq:
+      // the list is the snapshot (unread counts included), events after it come by socket.
+      if (!convs[summary.id]) {
+        convs[summary.id] = newConv(summary.id, summary.last_seq);
+        newcomers[String(summary.id)] = summary.last_seq;
+      }
+    }
+    // Keep what the socket already moved on (the list may be older than our cursor).
+    const merged = list.map((summary) => ({ ...summary, last_seq: Math.max(summary.last_seq, convs[summary.id].appliedSeq) }));
+    this.set({ conversations: merged, convs, listStatus: "ready" });
+    if (Object.keys(newcomers).length && this.state.socket === "open") this.socket.send({ type: "sync", cursors: newcomers });
+  }
+
+  openConversation(id: number | null): void {
+    if (id !== null && !this.state.convs[id]) id = null;
+    this.set({ activeId: id });
+    if (id === null) return;
+    const conv = this.state.convs[id];
+    if (!conv.historyLoaded) void this.loadLatest(id);
+    this.scheduleMarkRead();
+  }
+
+  async loadLatest(id: number): Promise<void> {
+    try {
+      const page = await api.messages(id, { limit: PAGE_SIZE });
+      const conv = this.state.convs[id];
+      this.setConv(mergeHistory(conv, page.messages, { hasMoreBefore: Boolean(page.has_more), older: false }));
+      this.set({ historyError: { ...this.state.historyError, [id]: false } });
+      this.scheduleMarkRead();
+    } catch {
+      this.set({ historyError: { ...this.state.historyError, [id]: true } });
+    }
+  }
+
+  async loadOlder(id: number): Promise<void> {
+    const conv = this.state.convs[id];
+    if (!conv || !conv.historyLoaded || !conv.hasMoreBefore || this.state.loadingOlder[id]) return;
+    const oldest = conv.messages[0]?.seq;
+    if (oldest === undefined) return;
+    this.set({ loadingOlder: { ...this.state.loadingOlder, [id]: true } });
+    try {
+      const page = await api.messages(id, { before: oldest, limit: PAGE_SIZE });
+      this.setConv(
+        mergeHistory(this.state.convs[id], page.messages, { hasMoreBefore: Boolean(page.has_more), older: true }),
+      );
+    } finally {
+      this.set({ loadingOlder: { ...this.state.loadingOlder, [id]: false } });
+    }
+  }
+
+  // --- sending --------------------------------------------------------------------------
+
+  send(conversationId: number, body: string): string | null {
+    const text = body.trim();
+    const conv = this.state.convs[conversationId];
+    if (!text || !conv) return null;
+    const pending: PendingMessage = {
+      client_id: newClientId(),
+      conversation_id: conversationId,
+      body: text,
+      created_at: new Date().toISOString(),
+      state: "sending",
+    };
+    this.setConv(addPending(conv, pending));
+    this.transmit(pending);
+    return pending.client_id;
+  }
+
+  retry(conversationId: number, clientId: string): void {
+    const conv = this.state.convs[conversationId];
+    const pending = conv?.pending.find((p) => p.client_id === clientId);
+    if (!pending) return;
+    this.setConv(setPendingState(conv, clientId, "sending"));
+    this.transmit(pending); // the same client_id: the server returns the original if it got it
+  }
+
+  discard(conversationId: number, clientId: string): void {
+    const conv = this.state.convs[conversationId];
+    if (conv) this.setConv(discardPending(conv, clientId));
+  }
+
+  private transmit(pending: PendingMessage): void {
+    const sent = this.socket.send({
+      type: "message.send",
+      conversation_id: pending.conversation_id,
+      client_id: pending.client_id,
+      body: pending.body,
+    });
+    // Not sent while the socket is down: it stays "sending" and goes out after the next sync.
+    if (!sent) return;
+    const old = this.ackTimers.get(pending.client_id);
+    if (old) clearTimeout(old);
+    this.ackTimers.set(
+      pending.client_id,
+      setTimeout(() => {
+        this.ackTimers.delete(pending.client_id);
+        const conv = this.state.convs[pending.conversation_id];
+        if (conv) this.setConv(setPendingState(conv, pending.client_id, "failed", "timeout"));
+      }, ACK_TIMEOUT_MS),
+    );
+  }
+
+  private clearAckTimer(clientId: string): void {
+    const timer = this.ackTimers.get(clientId);
+    if (timer) clearTimeout(timer);
+    this.ackTimers.delete(clientId);
+  }
+
+  // --- socket ---------------------------------------------------------------------------
+
+  private onSocketStatus(status: SocketStatus): void {
+    if (status !== "open") {
+      // Whatever was in flight is re-sent after the next sync; no timeouts while offline.
+      for (const timer of this.ackTimers.values()) clearTimeout(timer);
+      this.ackTimers.clear();
+    }
+    this.set({ socket: status });
+  }
+
+  cursors(): Record<string, number> {
+    const cursors: Record<string, number> = {};
+    for (const conv of Object.values(this.state.convs)) cursors[String(conv.id)] = conv.appliedSeq;
+    return cursors;
+  }
+
+  private onOpen(): void {
+    this.socket.send({ type: "sync", cursors: this.cursors() });
+    for (const conv of Object.values(this.state.convs)) {
+      for (const pending of conv.pending) if (pending.state === "sending") this.transmit(pending);
+    }
+    // Catch up on conversations created or joined while we were away.
+    if (this.state.listStatus === "ready") void this.loadConversations();
+  }
+
+  private onFrame(frame: Record<string, unknown>): void {
+    const type = String(frame.type ?? "");
+    if (type === "message.ack") {
+      const clientId = String(frame.client_id ?? "");
+      const message = frame.message as Message | undefined;
+      this.clearAckTimer(clientId);
+      const convId = message?.conversation_id ?? this.findPending(clientId);
+      const conv = convId !== undefined ? this.state.convs[convId] : undefined;
+      if (conv) this.setConv(receiveAck(conv, clientId, message));
+      return;
+    }
+    if (type === "error") {
+      const clientId = typeof frame.client_id === "string" ? frame.client_id : null;
+      if (clientId) {
+        this.clearAckTimer(clientId);
+        const convId = this.findPending(clientId);
+        if (convId !== undefined)
+          this.setConv(setPendingState(this.state.convs[convId], clientId, "failed", String(frame.message ?? frame.code ?? "")));
+      }
+      return;
+    }
+    if (type === "ready") {
+      const beat = Number(frame.heartbeat_seconds);
+      if (beat > 0) this.socket.heartbeatMs = beat * 1000;
+      return;
+    }
+    if (type === "conversation.added" || type === "conversation.removed") {
+      // Access changed while connected (added to a group, channel shared or unshared).
+      this.scheduleListRefresh();
+      return;
+    }
+    if (typeof frame.conversation_id === "number" && typeof frame.seq === "number") {
+      this.onEvent(frame as unknown as HubEvent);
+    }
+    // Ephemeral frames (typing, presence, read.updated) are for later screens.
+  }
+
+  private findPending(clientId: string): number | undefined {
+    for (const conv of Object.values(this.state.convs)) {
+      if (conv.pending.some((p) => p.client_id === clientId)) return conv.id;
+    }
+    return undefined;
+  }
+
+  private onEvent(event: HubEvent): void {
+    const conv = this.state.convs[event.conversation_id];
+    if (!conv) {
+      // A conversation we do not know yet (new DM, just added to a group): refresh the list.
+      this.scheduleListRefresh();
+      return;
+    }
+    const result = receiveEvent(conv, event);
+    if (result.conv !== conv) this.setConv(result.conv);
+    this.afterApplied(conv.id, result.applied);
+    if (result.gap) void this.fillGap(conv.id);
+  }
+
+  /** Fetch the missing range from the log; the store drops what we already have. */
+  async fillGap(id: number): Promise<void> {
+    if (this.gapFetches.has(id)) return;
+    this.gapFetches.add(id);
+    try {
+      for (let round = 0; round < 20; round++) {
+        const conv = this.state.convs[id];
+        const page = await api.events(id, conv.appliedSeq);
+        const events = page.events.map((e) => ({ ...e, conversation_id: id }));
+        const result = receiveEvents(this.state.convs[id], events);
+        this.setConv(result.conv);
+        this.afterApplied(id, result.applied);
+        if (!page.has_more || !result.applied.length) break;
+      }
+    } catch {
+      // The next reconnect's sync (or the next event) tries again.
+    } finally {
+      this.gapFetches.delete(id);
+    }
+  }
+
+  private afterApplied(id: number, applied: HubEvent[]): void {
+    if (!applied.length) return;
+    const me = this.state.me.id;
+    const visibleHere = id === this.state.activeId && document.visibilityState === "visible";
+    let unread = 0;
+    let mentions = 0;
+    let refresh = false;
+    for (const event of applied) {
+      if (event.type === "message.new" && event.message && event.message.sender_id !== me && !event.message.deleted) {
+        unread += 1;
+        if (event.message.mentions?.includes(me)) mentions += 1;
+      }
+      if (event.type === "conversation.updated" && event.conversation) {
+        const { name, topic, archived, kind } = event.conversation;
+        this.patchSummary(id, () => ({
+          ...(name !== undefined ? { name } : {}),
+          ...(topic !== undefined ? { topic } : {}),
+          ...(archived !== undefined ? { archived } : {}),
+          ...(kind !== undefined ? { kind } : {}),
+        }));
+      }
+      if ((event.type === "member.left" || event.type === "conversation.unshared") && this.touchesMe(event)) refresh = true;
+    }
+    const last = applied[applied.length - 1].seq;
+    this.patchSummary(id, (c) => ({
+      last_seq: Math.max(c.last_seq, last),
+      unread_count: visibleHere ? c.unread_count : c.unread_count + unread,
+      mention_count: visibleHere ? (c.mention_count ?? 0) : (c.mention_count ?? 0) + mentions,
+    }));
+    if (visibleHere) this.scheduleMarkRead();
+    if (refresh) this.scheduleListRefresh();
+  }
+
+  private touchesMe(event: HubEvent): boolean {
+    const ids = event.user_ids;
+    return event.type === "conversation.unshared" || (Array.isArray(ids) && ids.includes(this.state.me.id));
+  }
+
+  private scheduleListRefresh(): void {
+    if (this.listRefresh) return;
+    this.listRefresh = setTimeout(() => {
+      this.listRefresh = null;
+      void this.loadConversations();
+    }, 300);
+  }
+
+  // --- read state -----------------------------------------------------------------------
+
+  scheduleMarkRead(): void {
+    if (this.readTimer) clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      void this.markRead();
+    }, 400);
+  }
+
+  private async markRead(): Promise<void> {
+    const id = this.state.activeId;
+    if (id === null || document.visibilityState !== "visible" || !this.atBottom) return;
+    const conv = this.state.convs[id];
+    if (!conv || !conv.historyLoaded) return;
+    const seq = latestSeq(conv);
+    this.patchSummary(id, () => ({ unread_count: 0, mention_count: 0, last_read_seq: seq }));
+    if (seq <= (this.readSent[id] ?? -1)) return;
+    this.readSent[id] = seq;
+    try {
+      await api.markRead(id, seq);
+    } catch {
+      delete this.readSent[id];
+    }
+  }
+}

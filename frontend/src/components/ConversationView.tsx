@@ -1,0 +1,259 @@
+import { useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { layoutRows, timeLabel, validTimeZone } from "../format";
+import { useClient, useHub, useT } from "../hooks";
+import { timeline } from "../store";
+import type { Message, PendingMessage } from "../types";
+import { conversationLabel } from "./Sidebar";
+
+type Item =
+  | { key: string; sender_id: number; created_at: string; message: Message; pending?: undefined }
+  | { key: string; sender_id: number; created_at: string; pending: PendingMessage; message?: undefined };
+
+function initials(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) return "?";
+  // Chinese names read best by the given name's last character; Latin by the first letter.
+  return /[\u4e00-\u9fff]/.test(trimmed) ? trimmed.slice(-1) : trimmed[0].toUpperCase();
+}
+
+function hue(id: number): number {
+  return (id * 47) % 360;
+}
+
+function MessageRow({ item, first, conversationId }: { item: Item; first: boolean; conversationId: number }) {
+  const client = useClient();
+  const t = useT();
+  const lang = useHub((s) => s.lang);
+  const me = useHub((s) => s.me);
+  const tz = validTimeZone(me.time_zone);
+  const senderName = item.message ? item.message.sender_name || `#${item.sender_id}` : me.display_name || me.email;
+  const time = timeLabel(item.created_at, lang, tz);
+  const state = item.pending?.state;
+  return (
+    <li
+      className={`msg${first ? " first" : ""}${state ? ` pending ${state}` : ""}`}
+      data-seq={item.message?.seq}
+      data-client-id={item.pending?.client_id ?? item.message?.client_id}
+      data-testid={item.pending ? "pending-message" : "message"}
+    >
+      {first ? (
+        <span className="avatar" aria-hidden="true" style={{ background: `hsl(${hue(item.sender_id)} 55% 45%)` }}>
+          {initials(senderName)}
+        </span>
+      ) : (
+        <time className="gutter-time" dateTime={item.created_at}>
+          {time}
+        </time>
+      )}
+      <div className="msg-main">
+        {first && (
+          <div className="msg-head">
+            <span className="sender">{senderName}</span>
+            <time dateTime={item.created_at}>{time}</time>
+          </div>
+        )}
+        {item.message ? (
+          item.message.deleted ? (
+            <div className="body deleted">{t("deleted")}</div>
+          ) : item.message.html ? (
+            // Rendered from Markdown and sanitised (allow-list) on the server.
+            <div className="body" dangerouslySetInnerHTML={{ __html: item.message.html }} />
+          ) : (
+            <div className="body">{item.message.body}</div>
+          )
+        ) : (
+          <div className="body">{item.pending.body}</div>
+        )}
+        {item.message?.edited_at && !item.message.deleted && <span className="edited">{t("edited")}</span>}
+        {item.message?.reactions && item.message.reactions.length > 0 && (
+          <div className="reactions">
+            {item.message.reactions.map((r) => (
+              <span key={r.emoji} className={`reaction${r.user_ids.includes(me.id) ? " mine" : ""}`}>
+                {r.emoji} {r.count}
+              </span>
+            ))}
+          </div>
+        )}
+        {item.pending && (
+          <div className="pending-state" role={state === "failed" ? "alert" : undefined}>
+            {state === "sending" ? (
+              t("sending")
+            ) : (
+              <>
+                {t("failed")}{" "}
+                <button type="button" onClick={() => client.retry(conversationId, item.pending!.client_id)}>
+                  {t("retry")}
+                </button>{" "}
+                <button type="button" onClick={() => client.discard(conversationId, item.pending!.client_id)}>
+                  {t("discard")}
+                </button>
+              </>
+            )}
+          </div>
+        )}
+      </div>
+    </li>
+  );
+}
+
+function MessageList({ id }: { id: number }) {
+  const client = useClient();
+  const t = useT();
+  const lang = useHub((s) => s.lang);
+  const me = useHub((s) => s.me);
+  const conv = useHub((s) => s.convs[id]);
+  const loadingOlder = useHub((s) => Boolean(s.loadingOlder[id]));
+  const historyError = useHub((s) => Boolean(s.historyError[id]));
+  const scroller = useRef<HTMLDivElement>(null);
+  const anchor = useRef<{ firstKey: string | null; height: number; top: number; atBottom: boolean }>({
+    firstKey: null,
+    height: 0,
+    top: 0,
+    atBottom: true,
+  });
+
+  const items = useMemo<Item[]>(() => {
+    const stored: Item[] = timeline(conv).map((m) => ({
+      key: `m${m.id}`,
+      sender_id: m.sender_id,
+      created_at: m.created_at,
+      message: m,
+    }));
+    const pending: Item[] = conv.pending.map((p) => ({
+      key: `p${p.client_id}`,
+      sender_id: me.id,
+      created_at: p.created_at,
+      pending: p,
+    }));
+    return [...stored, ...pending];
+  }, [conv, me.id]);
+  const tz = validTimeZone(me.time_zone);
+  const rows = useMemo(() => layoutRows(items, lang, tz), [items, lang, tz]);
+
+  // Keep the view anchored: at the bottom when it was at the bottom (new messages), and on the
+  // same message when older history is prepended above.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const previous = anchor.current;
+    const firstKey = items[0]?.key ?? null;
+    if (previous.atBottom) {
+      el.scrollTop = el.scrollHeight;
+    } else if (previous.firstKey !== null && firstKey !== previous.firstKey) {
+      el.scrollTop = previous.top + (el.scrollHeight - previous.height);
+    }
+    anchor.current = { firstKey, height: el.scrollHeight, top: el.scrollTop, atBottom: previous.atBottom };
+    // A short page does not scroll, so fetch more until it does (or history ends).
+    if (conv.historyLoaded && conv.hasMoreBefore && el.scrollHeight <= el.clientHeight + 10) void client.loadOlder(id);
+  }, [items, conv.historyLoaded, conv.hasMoreBefore, client, id]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    anchor.current = { ...anchor.current, height: el.scrollHeight, top: el.scrollTop, atBottom };
+    client.atBottom = atBottom;
+    if (atBottom) client.scheduleMarkRead();
+    if (el.scrollTop < 300) void client.loadOlder(id);
+  };
+
+  return (
+    <div className="scroller" ref={scroller} onScroll={onScroll} data-testid="timeline" tabIndex={0}>
+      {!conv.historyLoaded && !historyError && <p className="hint center">{t("loading")}</p>}
+      {historyError && (
+        <p className="hint center">
+          {t("errorLoading")}{" "}
+          <button type="button" onClick={() => void client.loadLatest(id)}>
+            {t("tryAgain")}
+          </button>
+        </p>
+      )}
+      {conv.historyLoaded && !conv.hasMoreBefore && <p className="hint center">{t("startOfConversation")}</p>}
+      {loadingOlder && <p className="hint center">{t("loadingOlder")}</p>}
+      <ol className="messages" aria-live="polite">
+        {rows.map((row) =>
+          row.kind === "day" ? (
+            <li key={row.key} className="day" role="separator">
+              <span>{row.label}</span>
+            </li>
+          ) : (
+            <MessageRow key={row.key} item={row.item} first={row.first} conversationId={id} />
+          ),
+        )}
+      </ol>
+    </div>
+  );
+}
+
+function Composer({ id, name }: { id: number; name: string }) {
+  const client = useClient();
+  const t = useT();
+  const [text, setText] = useState("");
+  const composing = useRef(false);
+  const submit = () => {
+    if (!text.trim()) return;
+    client.send(id, text);
+    client.atBottom = true;
+    setText("");
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    // Enter sends; Shift+Enter is a new line. While a Chinese IME composition is open, Enter
+    // confirms the candidate instead (isComposing, and keyCode 229 for older Safari).
+    if (e.key !== "Enter" || e.shiftKey) return;
+    if (composing.current || e.nativeEvent.isComposing || e.keyCode === 229) return;
+    e.preventDefault();
+    submit();
+  };
+  return (
+    <form
+      className="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <textarea
+        aria-label={t("composerLabel")}
+        placeholder={t("composerPlaceholder", { name })}
+        value={text}
+        rows={1}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+        onCompositionStart={() => (composing.current = true)}
+        onCompositionEnd={() => (composing.current = false)}
+      />
+      <button type="submit" disabled={!text.trim()}>
+        {t("send")}
+      </button>
+    </form>
+  );
+}
+
+export function ConversationView({ id }: { id: number }) {
+  const client = useClient();
+  const t = useT();
+  const workspaceId = useHub((s) => s.workspaceId);
+  const summary = useHub((s) => s.conversations.find((c) => c.id === id));
+  const conv = useHub((s) => s.convs[id]);
+  if (!summary || !conv) return null;
+  const name = conversationLabel(summary, summary.kind === "dm" ? t("directMessage") : t("group"));
+  const title = summary.kind === "public" ? `# ${name}` : name;
+  return (
+    <section className="conversation" aria-label={title}>
+      <header className="conv-head">
+        <button
+          type="button"
+          className="back"
+          onClick={() => client.navigate({ workspaceId, conversationId: null })}
+          aria-label={t("back")}
+        >
+          ‹
+        </button>
+        <h1>{title}</h1>
+        {summary.topic && <span className="topic">{summary.topic}</span>}
+      </header>
+      <MessageList id={id} />
+      <Composer id={id} name={title} />
+    </section>
+  );
+}

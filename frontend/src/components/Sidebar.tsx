@@ -1,0 +1,94 @@
+import type { MouseEvent } from "react";
+import { routePath } from "../client";
+import { useClient, useHub, useT } from "../hooks";
+import type { ConversationSummary } from "../types";
+
+export function conversationLabel(c: ConversationSummary, fallback: string): string {
+  return c.name || fallback;
+}
+
+function Item({ c }: { c: ConversationSummary }) {
+  const client = useClient();
+  const t = useT();
+  const workspaceId = useHub((s) => s.workspaceId);
+  const active = useHub((s) => s.activeId === c.id);
+  const href = routePath({ workspaceId, conversationId: c.id });
+  const unread = c.unread_count > 0;
+  const onClick = (e: MouseEvent) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    client.navigate({ workspaceId, conversationId: c.id });
+  };
+  const prefix = c.kind === "public" ? "#" : c.kind === "private" ? "🔒" : c.kind === "dm" ? "●" : "◆";
+  const label = conversationLabel(c, c.kind === "dm" ? t("directMessage") : t("group"));
+  return (
+    <li>
+      <a
+        href={href}
+        onClick={onClick}
+        className={`conv${active ? " active" : ""}${unread && !c.muted ? " unread" : ""}${c.muted ? " muted" : ""}`}
+        aria-current={active ? "page" : undefined}
+        data-conversation-id={c.id}
+      >
+        <span className="prefix" aria-hidden="true">
+          {prefix}
+        </span>
+        <span className="name">{label}</span>
+        {c.shared_with && c.shared_with.length > 0 && <span className="tag">{t("external")}</span>}
+        {(c.mention_count ?? 0) > 0 && (
+          <span className="badge mention" aria-label={t("mentions", { n: c.mention_count ?? 0 })}>
+            @{c.mention_count}
+          </span>
+        )}
+        {unread && (
+          <span className="badge" data-testid="unread-badge" aria-label={t("unread", { n: c.unread_count })}>
+            {c.unread_count > 99 ? "99+" : c.unread_count}
+          </span>
+        )}
+      </a>
+    </li>
+  );
+}
+
+function Section({ title, items }: { title: string; items: ConversationSummary[] }) {
+  if (!items.length) return null;
+  return (
+    <section>
+      <h2>{title}</h2>
+      <ul>
+        {items.map((c) => (
+          <Item key={c.id} c={c} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+export function Sidebar() {
+  const t = useT();
+  const client = useClient();
+  const conversations = useHub((s) => s.conversations);
+  const status = useHub((s) => s.listStatus);
+  // Only what the person takes part in (browsing public channels comes with the directory).
+  const mine = conversations.filter((c) => c.joined !== false && !c.archived);
+  const channels = mine.filter((c) => c.kind === "public" || c.kind === "private");
+  const groups = mine.filter((c) => c.kind === "group");
+  const dms = mine.filter((c) => c.kind === "dm");
+  return (
+    <nav className="sidebar" aria-label={t("conversations")}>
+      {status === "loading" && <p className="hint">{t("loading")}</p>}
+      {status === "error" && (
+        <p className="hint">
+          {t("errorLoading")}{" "}
+          <button type="button" onClick={() => void client.loadConversations()}>
+            {t("tryAgain")}
+          </button>
+        </p>
+      )}
+      {status === "ready" && mine.length === 0 && <p className="hint">{t("noConversations")}</p>}
+      <Section title={t("channels")} items={channels} />
+      <Section title={t("groups")} items={groups} />
+      <Section title={t("directMessages")} items={dms} />
+    </nav>
+  );
+}

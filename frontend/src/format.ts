@@ -1,0 +1,90 @@
+// Timeline layout: day separators and grouping of consecutive messages, in the person's time
+// zone and language.
+
+import type { Lang } from "./i18n";
+import { translate } from "./i18n";
+
+export const GROUP_WINDOW_MS = 5 * 60 * 1000;
+
+export interface TimelineItemLike {
+  key: string;
+  sender_id: number;
+  created_at: string;
+}
+
+export type Row<T> =
+  | { kind: "day"; key: string; label: string }
+  | { kind: "message"; key: string; item: T; first: boolean };
+
+/** Calendar day of an instant in a time zone, as YYYY-MM-DD. */
+export function dayKey(iso: string, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).formatToParts(new Date(iso));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")}`;
+}
+
+export function dayLabel(iso: string, lang: Lang, timeZone?: string, now: Date = new Date()): string {
+  const key = dayKey(iso, timeZone);
+  if (key === dayKey(now.toISOString(), timeZone)) return translate(lang, "today");
+  const yesterday = new Date(now.getTime() - 24 * 3600 * 1000);
+  if (key === dayKey(yesterday.toISOString(), timeZone)) return translate(lang, "yesterday");
+  const sameYear = key.slice(0, 4) === dayKey(now.toISOString(), timeZone).slice(0, 4);
+  return new Intl.DateTimeFormat(lang, {
+    timeZone,
+    year: sameYear ? undefined : "numeric",
+    month: "long",
+    day: "numeric",
+    weekday: "short",
+  }).format(new Date(iso));
+}
+
+export function timeLabel(iso: string, lang: Lang, timeZone?: string): string {
+  return new Intl.DateTimeFormat(lang, { timeZone, hour: "2-digit", minute: "2-digit", hour12: false }).format(
+    new Date(iso),
+  );
+}
+
+/**
+ * Rows for the timeline: a day separator before the first message of each calendar day, and
+ * `first` on a message that starts a group (new sender, new day, or more than five minutes
+ * after the previous message).
+ */
+export function layoutRows<T extends TimelineItemLike>(
+  items: T[],
+  lang: Lang,
+  timeZone?: string,
+  now: Date = new Date(),
+): Row<T>[] {
+  const rows: Row<T>[] = [];
+  let previous: T | null = null;
+  let previousDay = "";
+  for (const item of items) {
+    const day = dayKey(item.created_at, timeZone);
+    const newDay = day !== previousDay;
+    if (newDay) rows.push({ kind: "day", key: `day-${day}`, label: dayLabel(item.created_at, lang, timeZone, now) });
+    const first =
+      newDay ||
+      previous === null ||
+      previous.sender_id !== item.sender_id ||
+      new Date(item.created_at).getTime() - new Date(previous.created_at).getTime() > GROUP_WINDOW_MS;
+    rows.push({ kind: "message", key: item.key, item, first });
+    previous = item;
+    previousDay = day;
+  }
+  return rows;
+}
+
+export function validTimeZone(tz: string | undefined): string | undefined {
+  if (!tz) return undefined;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return tz;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,148 @@
+// Simplified Chinese and English. The browser's language picks the default; the choice the
+// person makes in the app is kept in localStorage and wins from then on.
+
+export type Lang = "zh-CN" | "en";
+export const LANGS: Lang[] = ["zh-CN", "en"];
+export const STORAGE_KEY = "hub.lang";
+
+const en = {
+  appName: "Xiaowei Hub",
+  workspace: "Workspace",
+  switchWorkspace: "Switch workspace",
+  language: "Language",
+  signOut: "Sign out",
+  channels: "Channels",
+  groups: "Groups",
+  directMessages: "Direct messages",
+  noConversations: "No conversations yet.",
+  noWorkspace: "You are not in any workspace yet. Ask for an invitation link.",
+  pickConversation: "Pick a conversation on the left.",
+  back: "Back",
+  loading: "Loading…",
+  loadingOlder: "Loading earlier messages…",
+  startOfConversation: "This is the start of the conversation.",
+  composerPlaceholder: "Message {name}",
+  composerLabel: "Write a message",
+  send: "Send",
+  sending: "Sending…",
+  failed: "Not sent.",
+  retry: "Retry",
+  discard: "Discard",
+  edited: "(edited)",
+  deleted: "This message was deleted.",
+  offline: "You are offline. Messages will be sent when the connection is back.",
+  reconnecting: "Reconnecting…",
+  today: "Today",
+  yesterday: "Yesterday",
+  unread: "{n} unread",
+  mentions: "{n} mentions",
+  muted: "muted",
+  directMessage: "Direct message",
+  group: "Group",
+  external: "External",
+  conversations: "Conversations",
+  newMessages: "New messages",
+  jumpToLatest: "Jump to latest",
+  errorLoading: "Could not load. Check the connection and try again.",
+  tryAgain: "Try again",
+};
+
+export type MessageKey = keyof typeof en;
+
+const zh: Record<MessageKey, string> = {
+  appName: "小微协作",
+  workspace: "工作区",
+  switchWorkspace: "切换工作区",
+  language: "语言",
+  signOut: "退出登录",
+  channels: "频道",
+  groups: "群组",
+  directMessages: "私信",
+  noConversations: "还没有会话。",
+  noWorkspace: "你还没有加入任何工作区，请向管理员索取邀请链接。",
+  pickConversation: "请在左侧选择一个会话。",
+  back: "返回",
+  loading: "加载中…",
+  loadingOlder: "正在加载更早的消息…",
+  startOfConversation: "这是会话的开始。",
+  composerPlaceholder: "发消息给 {name}",
+  composerLabel: "输入消息",
+  send: "发送",
+  sending: "发送中…",
+  failed: "发送失败。",
+  retry: "重试",
+  discard: "丢弃",
+  edited: "（已编辑）",
+  deleted: "此消息已删除。",
+  offline: "网络已断开，恢复连接后消息会自动发送。",
+  reconnecting: "正在重新连接…",
+  today: "今天",
+  yesterday: "昨天",
+  unread: "{n} 条未读",
+  mentions: "{n} 条提及",
+  muted: "已静音",
+  directMessage: "私信",
+  group: "群组",
+  external: "外部",
+  conversations: "会话",
+  newMessages: "新消息",
+  jumpToLatest: "回到最新",
+  errorLoading: "加载失败，请检查网络后重试。",
+  tryAgain: "重试",
+};
+
+const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };
+
+/** Maps any BCP 47 tag (zh, zh-Hans-CN, zh-TW, en-GB, …) to one of ours, or null. */
+export function normalizeLang(tag: string | null | undefined): Lang | null {
+  if (!tag) return null;
+  const lower = tag.toLowerCase();
+  if (lower.startsWith("zh")) return "zh-CN";
+  if (lower.startsWith("en")) return "en";
+  return null;
+}
+
+/** The stored choice first, then the browser's preferred languages in order, then Chinese. */
+export function detectLang(stored: string | null, browser: readonly string[]): Lang {
+  const fromStore = stored && (LANGS as string[]).includes(stored) ? (stored as Lang) : null;
+  if (fromStore) return fromStore;
+  for (const tag of browser) {
+    const lang = normalizeLang(tag);
+    if (lang) return lang;
+  }
+  return "zh-CN";
+}
+
+export function translate(lang: Lang, key: MessageKey, vars?: Record<string, string | number>): string {
+  let text = DICTS[lang][key] ?? en[key];
+  if (vars) {
+    for (const [name, value] of Object.entries(vars)) text = text.split(`{${name}}`).join(String(value));
+  }
+  return text;
+}
+
+/** Every key exists in every language (checked by the unit tests too). */
+export function missingKeys(): Record<Lang, string[]> {
+  const out = {} as Record<Lang, string[]>;
+  for (const lang of LANGS) out[lang] = (Object.keys(en) as MessageKey[]).filter((k) => !DICTS[lang][k]);
+  return out;
+}
+
+export function loadLang(): Lang {
+  let stored: string | null = null;
+  try {
+    stored = localStorage.getItem(STORAGE_KEY);
+  } catch {
+    // private mode or storage disabled: fall back to the browser language
+  }
+  const browser = typeof navigator !== "undefined" ? navigator.languages ?? [navigator.language] : [];
+  return detectLang(stored, browser);
+}
+
+export function saveLang(lang: Lang): void {
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // not persisted; the choice still applies to this page
+  }
+}
