@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -87,6 +88,12 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(request, 401, "not_authenticated", "sign in or send a valid API token")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django would answer an HTML 400; clients need the JSON error and the honest status.
+    return error_response(request, 413, "request_too_large", "the request body is too large")
 
 
 @api.exception_handler(Http404)
