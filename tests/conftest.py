@@ -63,6 +63,17 @@ def require_binary(name: str, path: str) -> str:
     return found
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Rate-limit counters live in the cache keyed by user id; ids repeat across tests on
+    SQLite, so without this one test's sends would count against the next one's budget."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @dataclass
 class Persona:
     user: User
