@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from docs_collab.api import router as docs_router
 from hub import health, views
 from hub.api import router as hub_router
 from hub.apicore import api
@@ -14,6 +15,7 @@ from messaging.search_api import router as search_router
 api.add_router("", hub_router)
 api.add_router("", messaging_router)
 api.add_router("", search_router)
+api.add_router("", docs_router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -1,0 +1,186 @@
+"""Every write of documents, except the update log itself (``store.py``, driven by the room).
+``check_*`` validates and calls ``do_*``; ``do_*`` writes inside a transaction and publishes on
+commit."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from docs_collab import content, store
+from docs_collab.access import DocumentGrant, check_can_grant
+from docs_collab.events import DocReloadMessage, doc_group
+from docs_collab.models import Document, DocumentPermission, DocVersion
+from hub.errors import HubError, NotFound
+from hub.models import Member
+from messaging import access as messaging_access
+from messaging import actions as messaging_actions
+from messaging.models import Conversation
+from messaging.publish import group_send_on_commit
+
+TITLE_MAX = 200
+VERSION_NAME_MAX = 120
+
+
+def _clean_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise HubError("title_required", "a document needs a title")
+    if len(title) > TITLE_MAX or "\x00" in title:
+        raise HubError("invalid_title", f"a title has at most {TITLE_MAX} characters and no NUL")
+    return title
+
+
+def check_create_document(
+    member: Member, title: str, conversation: Conversation | None, default_access: str = Document.Access.EDIT
+) -> Document:
+    """``conversation`` has been fetched with ``messaging.access.access_conversation`` (readable).
+    Creating a document in a conversation posts a card there, so it needs posting rights;
+    guests may only create documents inside their shared channels."""
+    title = _clean_title(title)
+    if default_access not in Document.Access.values:
+        raise HubError("invalid_access", "default_access is edit, view or none")
+    if conversation is not None:
+        messaging_access.check_can_post(member, conversation)
+    elif member.is_guest:
+        raise NotFound("conversation")
+    return do_create_document(member, title, conversation, default_access)
+
+
+def do_create_document(member: Member, title: str, conversation: Conversation | None, default_access: str) -> Document:
+    now = timezone.now()
+    with transaction.atomic():
+        document = Document.objects.create(
+            workspace_id=member.workspace_id,
+            title=title,
+            conversation=conversation,
+            default_access=default_access,
+            created_by_id=member.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        DocumentPermission.objects.create(
+            document=document, user_id=member.user_id, role=DocumentPermission.Role.OWNER, granted_by_id=member.user_id
+        )
+        if conversation is not None:
+            # The card in the conversation: a message linking the document (the web app renders
+            # links to /docs/<id> as a live card with title, last editor and who is editing).
+            body = f"📄 [{title}](/docs/{document.pk})"
+            messaging_actions.check_send_message(member, conversation, body, uuid.uuid4())
+    return document
+
+
+def check_update_document(grant: DocumentGrant, title: str | None, default_access: str | None) -> Document:
+    document = grant.document
+    fields = []
+    if title is not None:
+        if not grant.can_edit:
+            raise HubError("document_edit_required", "you need edit access to rename this document", status=403)
+        document.title = _clean_title(title)
+        fields.append("title")
+    if default_access is not None:
+        if not grant.is_owner:
+            raise HubError("document_owner_required", "only owners change the default access", status=403)
+        if default_access not in Document.Access.values:
+            raise HubError("invalid_access", "default_access is edit, view or none")
+        document.default_access = default_access
+        fields.append("default_access")
+    if fields:
+        document.updated_at = timezone.now()
+        document.save(update_fields=[*fields, "updated_at"])
+    return document
+
+
+def check_set_permission(grant: DocumentGrant, user_id: int, role: str | None) -> None:
+    target = Member.objects.filter(workspace_id=grant.document.workspace_id, user_id=user_id, is_active=True).first()
+    if target is None:
+        raise NotFound("user")
+    check_can_grant(grant, target)
+    if role is not None and role not in DocumentPermission.Role.values:
+        raise HubError("invalid_role", "role is owner, edit or view")
+    if role is None or role != DocumentPermission.Role.OWNER:
+        others = DocumentPermission.objects.filter(document=grant.document, role=DocumentPermission.Role.OWNER).exclude(
+            user_id=user_id
+        )
+        if not others.exists():
+            raise HubError("last_owner", "a document keeps at least one owner")
+    do_set_permission(grant, user_id, role)
+
+
+def do_set_permission(grant: DocumentGrant, user_id: int, role: str | None) -> None:
+    if role is None:
+        DocumentPermission.objects.filter(document=grant.document, user_id=user_id).delete()
+        return
+    DocumentPermission.objects.update_or_create(
+        document=grant.document, user_id=user_id, defaults={"role": role, "granted_by_id": grant.member.user_id}
+    )
+
+
+def check_delete_document(grant: DocumentGrant) -> None:
+    if not grant.is_owner:
+        raise HubError("document_owner_required", "only owners delete a document", status=403)
+    Document.objects.filter(pk=grant.document.pk).update(deleted_at=timezone.now())
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+def check_create_version(grant: DocumentGrant, name: str) -> DocVersion:
+    name = name.strip()
+    if len(name) > VERSION_NAME_MAX or "\x00" in name:
+        raise HubError("invalid_name", f"a version name has at most {VERSION_NAME_MAX} characters")
+    if not grant.can_edit:
+        raise HubError("document_edit_required", "you need edit access to save a version", status=403)
+    state, last_seq = store.encoded_state(grant.document.pk)
+    return DocVersion.objects.create(
+        document=grant.document,
+        name=name,
+        kind=DocVersion.Kind.NAMED,
+        state=state,
+        last_seq=last_seq,
+        author_id=grant.member.user_id,
+    )
+
+
+def check_restore_version(grant: DocumentGrant, version_id: int) -> tuple[Document, DocVersion]:
+    if not grant.can_edit:
+        raise HubError("document_edit_required", "you need edit access to restore a version", status=403)
+    version = DocVersion.objects.filter(pk=version_id, document=grant.document).first()
+    if version is None:
+        raise NotFound("version")
+    return do_restore_version(grant, version)
+
+
+def do_restore_version(grant: DocumentGrant, version: DocVersion) -> tuple[Document, DocVersion]:
+    """Restore = one new edit that makes the content equal to the version's: the current
+    content is first kept as a "before restore" version, then replaced by copies of the old
+    nodes. Nothing is rewritten, so clients merge the restore like any edit; the epoch is bumped
+    and every open room tells its clients to reload (an editor's undo stack from before the
+    restore would otherwise undo into the restored text)."""
+    document = grant.document
+    state = store.load_state(document.pk)
+    current = store.build_doc(state)
+    before = current.get_update()
+    captured: list[bytes] = []
+    subscription = current.observe(lambda event: captured.append(event.update))
+    content.replace_content(current, content.doc_from_state(bytes(version.state)))
+    current.unobserve(subscription)
+    with transaction.atomic():
+        kept = DocVersion.objects.create(
+            document=document,
+            name=f"before restoring {version.name or version.created_at.strftime('%Y-%m-%d %H:%M')}"[:VERSION_NAME_MAX],
+            kind=DocVersion.Kind.RESTORE,
+            state=before,
+            last_seq=state.last_seq,
+            author_id=grant.member.user_id,
+        )
+        if captured:
+            store.append_batches(document.pk, [(grant.member.user_id, captured)])
+        Document.objects.filter(pk=document.pk).update(epoch=F("epoch") + 1, updated_at=timezone.now())
+        document.refresh_from_db()
+        message: DocReloadMessage = {"type": "doc.reload", "origin": "actions", "epoch": document.epoch}
+        group_send_on_commit(doc_group(document.pk), dict(message))
+    return document, kept

@@ -1,0 +1,188 @@
+"""HTTP API of documents: create, list, get, rename/access, permissions, versions, restore,
+export. Views are thin: check access, call one action or query, serialise."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+
+from docs_collab import access, actions, queries, room
+from docs_collab.models import DocumentPermission, DocVersion
+from hub.access import access_member
+from hub.apicore import authed_user
+from hub.errors import HubError
+from messaging.access import access_conversation
+
+router = Router(tags=["documents"])
+
+
+class DocumentIn(Schema):
+    workspace_id: int
+    title: str
+    conversation_id: int | None = None
+    default_access: Literal["edit", "view", "none"] = "edit"
+
+
+class DocumentPatch(Schema):
+    title: str | None = None
+    default_access: Literal["edit", "view", "none"] | None = None
+
+
+class DocumentOut(Schema):
+    id: int
+    title: str
+    workspace_id: int
+    conversation_id: int | None
+    default_access: str
+    created_by_id: int | None
+    last_editor_id: int | None
+    epoch: int
+    created_at: datetime
+    updated_at: datetime
+    role: str | None
+    socket_path: str
+
+
+class DocumentDetailOut(DocumentOut):
+    editing_now: int  # sockets open on this document in the process that answered
+    permissions: list[PermissionOut] | None = None
+
+
+class PermissionIn(Schema):
+    user_id: int
+    role: Literal["owner", "edit", "view"] | None  # null removes the override
+
+
+class PermissionOut(Schema):
+    user_id: int
+    role: str
+
+
+class VersionIn(Schema):
+    name: str = ""
+
+
+class VersionOut(Schema):
+    id: int
+    name: str
+    kind: str
+    author_id: int | None
+    created_at: datetime
+    last_seq: int
+
+
+class VersionDetailOut(VersionOut):
+    markdown: str
+    html: str
+    text: str
+
+
+class RestoreOut(Schema):
+    document: DocumentOut
+    before_restore_version_id: int
+
+
+DocumentDetailOut.model_rebuild()
+
+
+@router.post("/documents", response={201: DocumentOut})
+def create_document(request: HttpRequest, payload: DocumentIn) -> Status:
+    user = authed_user(request)
+    member = access_member(user, payload.workspace_id)
+    conversation = None
+    if payload.conversation_id is not None:
+        member, conversation = access_conversation(user, payload.conversation_id)
+        if conversation.workspace_id != payload.workspace_id:
+            raise HubError("conversation_mismatch", "the conversation is not in this workspace")
+    document = actions.check_create_document(member, payload.title, conversation, payload.default_access)
+    return Status(201, queries.document_payload(document, DocumentPermission.Role.OWNER))
+
+
+@router.get("/documents", response=list[DocumentOut])
+def list_documents(request: HttpRequest, workspace: int) -> object:
+    return queries.document_list(access_member(authed_user(request), workspace))
+
+
+@router.get("/documents/{document_id}", response=DocumentDetailOut)
+def get_document(request: HttpRequest, document_id: int) -> object:
+    grant = access.access_document(authed_user(request), document_id)
+    open_room = room.open_room(document_id)
+    body = queries.document_payload(grant.document, grant.role)
+    body["editing_now"] = len(open_room.peers) if open_room is not None else 0
+    if grant.is_owner:
+        body["permissions"] = queries.permissions(grant.document)
+    return body
+
+
+@router.patch("/documents/{document_id}", response=DocumentOut)
+def update_document(request: HttpRequest, document_id: int, payload: DocumentPatch) -> object:
+    grant = access.access_document(authed_user(request), document_id)
+    document = actions.check_update_document(grant, payload.title, payload.default_access)
+    return queries.document_payload(document, grant.role)
+
+
+@router.delete("/documents/{document_id}", response={204: None})
+def delete_document(request: HttpRequest, document_id: int) -> Status:
+    grant = access.access_document(authed_user(request), document_id)
+    actions.check_delete_document(grant)
+    return Status(204, None)
+
+
+@router.post("/documents/{document_id}/permissions", response=list[PermissionOut])
+def set_permission(request: HttpRequest, document_id: int, payload: PermissionIn) -> object:
+    grant = access.access_document(authed_user(request), document_id)
+    actions.check_set_permission(grant, payload.user_id, payload.role)
+    return queries.permissions(grant.document)
+
+
+@router.get("/documents/{document_id}/versions", response=list[VersionOut])
+def list_versions(request: HttpRequest, document_id: int) -> object:
+    grant = access.access_document(authed_user(request), document_id)
+    return queries.version_list(grant.document)
+
+
+@router.post("/documents/{document_id}/versions", response={201: VersionOut})
+def create_version(request: HttpRequest, document_id: int, payload: VersionIn) -> Status:
+    grant = access.access_document(authed_user(request), document_id)
+    version = actions.check_create_version(grant, payload.name)
+    return Status(201, queries.version_payload(version))
+
+
+@router.get("/documents/{document_id}/versions/{version_id}", response=VersionDetailOut)
+def get_version(request: HttpRequest, document_id: int, version_id: int) -> object:
+    grant = access.access_document(authed_user(request), document_id)
+    version = DocVersion.objects.filter(pk=version_id, document=grant.document).first()
+    if version is None:
+        raise HubError("not_found", "version not found", status=404)
+    return {**queries.version_payload(version), **queries.rendered(queries.version_doc(version))}
+
+
+@router.post("/documents/{document_id}/versions/{version_id}/restore", response=RestoreOut)
+def restore_version(request: HttpRequest, document_id: int, version_id: int) -> object:
+    grant = access.access_document(authed_user(request), document_id)
+    document, kept = actions.check_restore_version(grant, version_id)
+    return {"document": queries.document_payload(document, grant.role), "before_restore_version_id": kept.pk}
+
+
+@router.get("/documents/{document_id}/export", response={200: None})
+def export_document(
+    request: HttpRequest, document_id: int, format: Literal["markdown", "html"] = "markdown"
+) -> HttpResponse:
+    grant = access.access_document(authed_user(request), document_id)
+    rendered = queries.rendered(queries.persisted_doc(grant.document))
+    if format == "markdown":
+        response = HttpResponse(rendered["markdown"], content_type="text/markdown; charset=utf-8")
+        extension = "md"
+    else:
+        page = (
+            f"<!doctype html><meta charset=utf-8><title>{html.escape(grant.document.title)}</title>\n{rendered['html']}"
+        )
+        response = HttpResponse(page, content_type="text/html; charset=utf-8")
+        extension = "html"
+    response["Content-Disposition"] = f'attachment; filename="document-{grant.document.pk}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,102 @@
+"""``/ws/docs/<id>/``: the y-websocket protocol. Thin: authenticate, check access, hand frames
+to the room (``room.py``).
+
+Close codes: 4401 not signed in, 4404 no such document (or not readable: never confirms an id),
+4400 malformed frame or Yjs update, 4413 frame too large, 4409 the document was restored or the
+client's ``?epoch=`` is stale — reload.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from docs_collab import protocol, room
+from docs_collab.access import DocumentGrant, access_document
+from hub.errors import HubError
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_FRAME = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_LARGE = 4413
+
+
+def _query_epoch(scope: dict[str, Any]) -> int | None:
+    raw = scope.get("query_string", b"")
+    try:
+        values = parse_qs(raw.decode("ascii") if isinstance(raw, bytes) else str(raw)).get("epoch")
+        return int(values[0]) if values else None
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+class DocumentConsumer(AsyncWebsocketConsumer):
+    user_id: int
+    wants_edit: bool
+    room: room.Room | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        document_id = int(self.scope["url_route"]["kwargs"]["document_id"])
+        try:
+            grant: DocumentGrant = await database_sync_to_async(access_document)(user, document_id)
+        except HubError:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        epoch = _query_epoch(self.scope)
+        if epoch is not None and epoch != grant.document.epoch:
+            await self.send_frame(
+                protocol.encode_permission_denied(f"reload: the document is at epoch {grant.document.epoch}")
+            )
+            await self.close(code=room.CLOSE_RELOAD)
+            return
+        self.user_id = user.pk
+        self.wants_edit = grant.can_edit
+        self.room, _ = await room.join(document_id, self)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.room is None:
+            return
+        if bytes_data is None:
+            await self._leave()
+            await self.close(code=CLOSE_BAD_FRAME)  # the Yjs protocol is binary only
+            return
+        if len(bytes_data) > settings.HUB_DOCS_MAX_FRAME_BYTES:
+            await self._leave()
+            await self.close(code=CLOSE_TOO_LARGE)
+            return
+        try:
+            await self.room.receive(self, bytes_data)
+        except protocol.ProtocolError as exc:
+            logger.info("document %s: closing a socket: %s", self.room.document_id, exc)
+            await self._leave()
+            await self.close(code=CLOSE_BAD_FRAME)
+
+    async def _leave(self) -> None:
+        if self.room is not None:
+            current, self.room = self.room, None
+            await room.leave(current, self)
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave()
+
+    # --- room.Peer ---------------------------------------------------------------------------
+
+    async def send_frame(self, data: bytes) -> None:
+        await self.send(bytes_data=data)
+
+    async def close_for(self, code: int) -> None:
+        # Called from the room's own task: leaving here would make the room cancel the task
+        # running this; the server's disconnect event calls `disconnect` → leave.
+        await self.close(code=code)

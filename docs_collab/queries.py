@@ -1,0 +1,92 @@
+"""Reads of documents: lists, details, versions, the persisted content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycrdt import Doc
+
+from docs_collab import access, content, store
+from docs_collab.models import Document, DocumentPermission, DocVersion
+from hub.models import Member
+
+
+def document_payload(document: Document, role: str | None = None) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        "title": document.title,
+        "workspace_id": document.workspace_id,
+        "conversation_id": document.conversation_id,
+        "default_access": document.default_access,
+        "created_by_id": document.created_by_id,
+        "last_editor_id": document.last_editor_id,
+        "epoch": document.epoch,
+        "created_at": document.created_at,
+        "updated_at": document.updated_at,
+        "role": role,
+        "socket_path": f"/ws/docs/{document.pk}/",
+    }
+
+
+def document_list(member: Member) -> list[dict[str, Any]]:
+    documents = list(access.readable_documents(member).order_by("-updated_at", "-pk")[:500])
+    overrides = dict(
+        DocumentPermission.objects.filter(user_id=member.user_id, document__in=documents).values_list(
+            "document_id", "role"
+        )
+    )
+    out = []
+    for document in documents:
+        role = overrides.get(document.pk) or access._inherited(document)
+        if member.is_guest and role == DocumentPermission.Role.OWNER:
+            role = DocumentPermission.Role.EDIT
+        out.append(document_payload(document, role))
+    return out
+
+
+def version_payload(version: DocVersion) -> dict[str, Any]:
+    return {
+        "id": version.pk,
+        "name": version.name,
+        "kind": version.kind,
+        "author_id": version.author_id,
+        "created_at": version.created_at,
+        "last_seq": version.last_seq,
+        "size": len(version.state),
+    }
+
+
+def version_list(document: Document) -> list[dict[str, Any]]:
+    versions = DocVersion.objects.filter(document=document).defer("state").order_by("-created_at", "-pk")
+    return [
+        {
+            "id": v.pk,
+            "name": v.name,
+            "kind": v.kind,
+            "author_id": v.author_id,
+            "created_at": v.created_at,
+            "last_seq": v.last_seq,
+        }
+        for v in versions
+    ]
+
+
+def persisted_doc(document: Document) -> Doc:
+    return store.build_doc(store.load_state(document.pk))
+
+
+def version_doc(version: DocVersion) -> Doc:
+    return content.doc_from_state(bytes(version.state))
+
+
+def rendered(doc: Doc) -> dict[str, str]:
+    return {"markdown": content.to_markdown(doc), "html": content.to_html(doc), "text": content.plain_text(doc)}
+
+
+def permissions(document: Document) -> list[dict[str, Any]]:
+    return [
+        {"user_id": uid, "role": role}
+        for uid, role in DocumentPermission.objects.filter(document=document)
+        .order_by("user_id")
+        .values_list("user_id", "role")
+    ]

@@ -1,0 +1,495 @@
+"""The room layer: one in-memory pycrdt Doc per open document per server process.
+
+A socket's update is validated by applying it to the room's Doc (garbage raises before any
+change), and what the Doc actually integrated — the update Yrs re-encodes for the transaction,
+not the client's bytes — is relayed to the other local sockets, queued for the batched log
+write, and sent once to the channel-layer group ``doc.<id>`` for the other processes.
+
+Correctness never depends on the layer (it is at-most-once and drops at capacity): the room
+knows the log position it has applied (``seen_seq``) and heals by reading the rows after it —
+when a relayed message's per-origin counter jumps, when a peer's flush covers updates it never
+received, and every ``HUB_DOCS_CATCHUP_SECONDS`` anyway. Applying an update twice is a no-op in
+a CRDT, so healing is always safe.
+
+Everything here runs on the process's event loop (pycrdt Docs are bound to their thread); the
+database is reached through ``database_sync_to_async``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+from pycrdt import Doc, TransactionEvent
+
+from docs_collab import protocol, store
+from docs_collab.events import doc_group
+from docs_collab.protocol import (
+    AuthMessage,
+    AwarenessEntry,
+    AwarenessUpdate,
+    ProtocolError,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+)
+
+logger = logging.getLogger(__name__)
+
+PROCESS_ID = uuid.uuid4().hex
+
+CLOSE_RELOAD = 4409  # the document was restored: reload it
+READ_ONLY_NOTICE_EVERY = 50  # refused updates between two repeated notices to the same socket
+
+
+class Peer(Protocol):
+    """What the room needs from a socket (the consumer implements it)."""
+
+    user_id: int
+    wants_edit: bool
+
+    async def send_frame(self, data: bytes) -> None: ...
+
+    async def close_for(self, code: int) -> None: ...
+
+
+@dataclass
+class PeerState:
+    can_edit: bool
+    client_ids: set[int] = field(default_factory=set)
+    refused: int = 0
+
+
+@dataclass
+class AwarenessClient:
+    clock: int
+    state: str
+    owner: Peer | None  # None: a client of another process
+
+
+class Room:
+    def __init__(self, document_id: int) -> None:
+        self.document_id = document_id
+        self.group = doc_group(document_id)
+        self.doc: Doc | None = None
+        self.peers: dict[Peer, PeerState] = {}
+        self.awareness: dict[int, AwarenessClient] = {}
+        self.seen_seq = 0
+        # (author, update, n): n is this process's relay counter of the update.
+        self.pending: list[tuple[int | None, bytes, int]] = []
+        self.relayed = 0
+        # Per other process: the relay counters received and not yet covered by a flush.
+        self.received: dict[str, set[int]] = {}
+        self.last_received: dict[str, int] = {}
+        self.closed = False
+        self._captured: list[bytes] = []
+        self._layer: BaseChannelLayer | None = None
+        self._channel: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_lock = asyncio.Lock()
+        self._catchup_lock = asyncio.Lock()
+        self._compacting = False
+        self._snapshot_rows = 0  # log rows since the snapshot, for triggering compaction
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        state = await database_sync_to_async(store.load_state)(self.document_id)
+        doc: Doc = Doc()
+        for update in state.updates:
+            doc.apply_update(update)
+        doc.observe(self._on_transaction)
+        self.doc = doc
+        self.seen_seq = state.last_seq
+        self._snapshot_rows = state.rows
+        self._layer = get_channel_layer()
+        if self._layer is not None:
+            self._channel = await self._layer.new_channel()
+            await self._layer.group_add(self.group, self._channel)
+            self._spawn(self._listen())
+            # Remote people appear at once instead of at their next cursor move.
+            await self._group_send({"type": "doc.awareness_query", "origin": PROCESS_ID})
+        self._spawn(self._periodic_catch_up())
+
+    async def close(self) -> None:
+        self.closed = True
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+        await self.flush()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._layer is not None and self._channel is not None:
+            with contextlib.suppress(Exception):
+                await self._layer.group_discard(self.group, self._channel)
+        self.doc = None
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_transaction(self, event: TransactionEvent) -> None:
+        self._captured.append(event.update)
+
+    def _apply(self, update: bytes) -> bytes | None:
+        """Apply to the Doc; the update Yrs integrated (None when nothing was new). Raises
+        ValueError for bytes that do not decode, before the Doc changes."""
+        assert self.doc is not None
+        self._captured.clear()
+        self.doc.apply_update(update)
+        if not self._captured:
+            return None  # nothing new (a duplicate, or structs still waiting for missing ones)
+        produced = self._captured[-1]
+        return None if produced == protocol.EMPTY_UPDATE else produced
+
+    # --- peers -------------------------------------------------------------------------------
+
+    async def add_peer(self, peer: Peer) -> PeerState:
+        assert self.doc is not None
+        editors = sum(1 for s in self.peers.values() if s.can_edit)
+        limit = settings.HUB_DOCS_MAX_EDITORS
+        state = PeerState(can_edit=peer.wants_edit and editors < limit)
+        self.peers[peer] = state
+        if peer.wants_edit and not state.can_edit:
+            await peer.send_frame(
+                protocol.encode_permission_denied(
+                    f"editor_limit: {limit} people are already editing this document; you can view it and "
+                    "will see every change live"
+                )
+            )
+        elif not peer.wants_edit:
+            await peer.send_frame(protocol.encode_permission_denied("read_only: you can view this document"))
+        # The server opens the sync: its state vector (step 1) so the client sends what the
+        # server lacks; the client's own step 1 is answered in `receive`.
+        await peer.send_frame(protocol.encode_sync_step1(self.doc.get_state()))
+        if self.awareness:
+            await peer.send_frame(self._awareness_frame())
+        return state
+
+    async def remove_peer(self, peer: Peer) -> None:
+        state = self.peers.pop(peer, None)
+        if state is None or not state.client_ids:
+            return
+        # The client is gone: tell everyone its cursor left (y-protocols: state "null" with a
+        # higher clock), here and in the other processes.
+        entries = []
+        for client_id in state.client_ids:
+            current = self.awareness.pop(client_id, None)
+            if current is not None:
+                entries.append(AwarenessEntry(client_id, current.clock + 1, "null"))
+        if entries:
+            frame = protocol.encode_awareness_entries(entries)
+            await self._broadcast(frame, exclude=None)
+            await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": frame[1:]})
+
+    # --- frames from a socket ----------------------------------------------------------------
+
+    async def receive(self, peer: Peer, frame: bytes) -> None:
+        """Handle one binary frame. Raises ProtocolError for a malformed frame or update."""
+        assert self.doc is not None
+        message = protocol.decode_message(frame)
+        if isinstance(message, SyncStep1):
+            try:
+                diff = self.doc.get_update(message.state_vector)
+            except ValueError:
+                raise ProtocolError("invalid state vector") from None
+            await peer.send_frame(protocol.encode_sync_step2(diff))
+        elif isinstance(message, SyncStep2 | SyncUpdate):
+            await self._receive_update(peer, message.update)
+        elif isinstance(message, AwarenessUpdate):
+            await self._receive_awareness(peer, message)
+        elif isinstance(message, QueryAwareness):
+            await peer.send_frame(self._awareness_frame())
+        elif isinstance(message, AuthMessage):
+            pass  # clients have nothing to say in the auth protocol
+
+    async def _receive_update(self, peer: Peer, update: bytes) -> None:
+        state = self.peers[peer]
+        if update == protocol.EMPTY_UPDATE:
+            return  # a step 2 with nothing new: what every viewer sends after connecting
+        if not state.can_edit:
+            # Refused by the server, not just hidden by the editor UI.
+            if state.refused % READ_ONLY_NOTICE_EVERY == 0:
+                await peer.send_frame(protocol.encode_permission_denied("read_only: your changes are not saved"))
+            state.refused += 1
+            return
+        try:
+            produced = self._apply(update)
+        except ValueError:
+            raise ProtocolError("invalid Yjs update") from None
+        if produced is None:
+            return
+        frame = protocol.encode_sync_update(produced)
+        await self._broadcast(frame, exclude=peer)
+        self.relayed += 1
+        self._queue(peer.user_id, produced, self.relayed)
+        await self._group_send({"type": "doc.update", "origin": PROCESS_ID, "n": self.relayed, "update": produced})
+
+    async def _receive_awareness(self, peer: Peer, message: AwarenessUpdate) -> None:
+        state = self.peers[peer]
+        for entry in message.entries:
+            current = self.awareness.get(entry.client_id)
+            if current is not None and current.owner is not None and current.owner is not peer:
+                return  # a socket may not speak for another local socket's client id
+        for entry in message.entries:
+            self._note_awareness(entry, peer)
+            if entry.state == "null":
+                state.client_ids.discard(entry.client_id)
+            else:
+                state.client_ids.add(entry.client_id)
+        await self._broadcast(protocol.encode_awareness_payload(message.payload), exclude=peer)
+        await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": message.payload})
+
+    def _note_awareness(self, entry: AwarenessEntry, owner: Peer | None) -> None:
+        current = self.awareness.get(entry.client_id)
+        if current is not None and entry.clock < current.clock:
+            return
+        if entry.state == "null":
+            self.awareness.pop(entry.client_id, None)
+        else:
+            self.awareness[entry.client_id] = AwarenessClient(entry.clock, entry.state, owner)
+
+    def _awareness_frame(self, *, local_only: bool = False) -> bytes:
+        entries = [
+            AwarenessEntry(cid, c.clock, c.state)
+            for cid, c in self.awareness.items()
+            if not local_only or c.owner is not None
+        ]
+        return protocol.encode_awareness_entries(entries)
+
+    async def _broadcast(self, frame: bytes, exclude: Peer | None) -> None:
+        for other in list(self.peers):
+            if other is exclude:
+                continue
+            try:
+                await other.send_frame(frame)
+            except Exception:  # one broken socket must not stop the others
+                logger.warning("send to a document socket failed", exc_info=True)
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def _queue(self, author: int | None, update: bytes, n: int) -> None:
+        self.pending.append((author, update, n))
+        if len(self.pending) >= settings.HUB_DOCS_FLUSH_UPDATES:
+            self._schedule_flush(0)
+        elif self._flush_timer is None:
+            self._schedule_flush(settings.HUB_DOCS_FLUSH_MS / 1000)
+
+    def _schedule_flush(self, delay: float) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._flush_timer = loop.call_later(delay, lambda: self._spawn(self.flush()))
+
+    async def flush(self) -> None:
+        """Write the queued updates as one row per run of the same author."""
+        async with self._flush_lock:
+            self._flush_timer = None
+            if not self.pending:
+                return
+            pending, self.pending = self.pending, []
+            from_n, through_n = pending[0][2], pending[-1][2]
+            batches: list[tuple[int | None, list[bytes]]] = []
+            for author, update, _ in pending:
+                if batches and batches[-1][0] == author:
+                    batches[-1][1].append(update)
+                else:
+                    batches.append((author, [update]))
+            try:
+                first, last = await database_sync_to_async(store.append_batches)(self.document_id, batches)
+            except Exception:
+                # Keep them for the next attempt; the editors' clients also still hold them.
+                logger.exception("flushing document %s failed", self.document_id)
+                self.pending = pending + self.pending
+                if not self.closed:
+                    self._schedule_flush(1.0)
+                return
+            if self.seen_seq >= first - 1:
+                self.seen_seq = max(self.seen_seq, last)
+            self._snapshot_rows += last - first + 1
+            await self._group_send(
+                {
+                    "type": "doc.flushed",
+                    "origin": PROCESS_ID,
+                    "first_seq": first,
+                    "last_seq": last,
+                    "from_n": from_n,
+                    "through_n": through_n,
+                }
+            )
+        if self._snapshot_rows >= settings.HUB_DOCS_COMPACT_AFTER_ROWS and not self._compacting and not self.closed:
+            self._compacting = True
+            self._spawn(self._compact())
+
+    async def _compact(self) -> None:
+        try:
+            result = await database_sync_to_async(store.compact)(self.document_id)
+            if result is not None:
+                self._snapshot_rows = 0
+        except Exception:
+            logger.exception("compacting document %s failed", self.document_id)
+        finally:
+            self._compacting = False
+
+    # --- healing from the log ----------------------------------------------------------------
+
+    async def catch_up(self) -> None:
+        async with self._catchup_lock:
+            if self.doc is None:
+                return
+            state = await database_sync_to_async(store.updates_after)(self.document_id, self.seen_seq)
+            if self.doc is None:
+                return
+            for update in state.updates:
+                try:
+                    produced = self._apply(update)
+                except ValueError:
+                    logger.error("document %s: stored update does not decode", self.document_id)
+                    continue
+                if produced is not None:
+                    await self._broadcast(protocol.encode_sync_update(produced), exclude=None)
+            self.seen_seq = max(self.seen_seq, state.last_seq)
+
+    async def _periodic_catch_up(self) -> None:
+        while True:
+            await asyncio.sleep(settings.HUB_DOCS_CATCHUP_SECONDS)
+            try:
+                if await database_sync_to_async(store.current_seq)(self.document_id) > self.seen_seq:
+                    await self.catch_up()
+            except Exception:
+                logger.warning("catch-up of document %s failed", self.document_id, exc_info=True)
+
+    # --- the channel layer -------------------------------------------------------------------
+
+    async def _group_send(self, message: dict[str, Any]) -> None:
+        if self._layer is None:
+            return
+        try:
+            await self._layer.group_send(self.group, message)
+        except Exception:  # at-most-once layer; rooms heal from the log
+            logger.warning("channel layer send to %s failed", self.group, exc_info=True)
+
+    async def _listen(self) -> None:
+        assert self._layer is not None and self._channel is not None
+        while True:
+            message = await self._layer.receive(self._channel)
+            try:
+                await self._on_group_message(message)
+            except Exception:
+                logger.exception("document %s: bad group message %s", self.document_id, message.get("type"))
+
+    async def _on_group_message(self, message: dict[str, Any]) -> None:
+        origin = message.get("origin")
+        if origin == PROCESS_ID:
+            return  # our own relay: the local sockets already have it
+        kind = message.get("type")
+        if kind == "doc.update":
+            n = int(message["n"])
+            self.received.setdefault(str(origin), set()).add(n)
+            previous = self.last_received.get(str(origin))
+            self.last_received[str(origin)] = n
+            produced = self._apply(bytes(message["update"]))
+            if produced is not None:
+                await self._broadcast(protocol.encode_sync_update(produced), exclude=None)
+            if previous is not None and n != previous + 1:
+                await self.catch_up()  # messages were dropped; the log has them if flushed
+        elif kind == "doc.flushed":
+            # Skip reading the log only if every update in these rows reached us by the layer
+            # and nothing before them is missing; the flush of dropped updates lands here too.
+            received = self.received.setdefault(str(origin), set())
+            through_n = int(message["through_n"])
+            have_all = all(n in received for n in range(int(message["from_n"]), through_n + 1))
+            self.received[str(origin)] = {n for n in received if n > through_n}
+            if have_all and self.seen_seq >= int(message["first_seq"]) - 1:
+                self.seen_seq = max(self.seen_seq, int(message["last_seq"]))
+            else:
+                await self.catch_up()
+        elif kind == "doc.awareness":
+            payload = bytes(message["payload"])
+            for entry in protocol.decode_awareness(payload):
+                self._note_awareness(entry, None)
+            await self._broadcast(protocol.encode_awareness_payload(payload), exclude=None)
+        elif kind == "doc.awareness_query":
+            if any(c.owner is not None for c in self.awareness.values()):
+                frame = self._awareness_frame(local_only=True)
+                await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": frame[1:]})
+        elif kind == "doc.reload":
+            await self.catch_up()
+            for peer in list(self.peers):
+                await peer.close_for(CLOSE_RELOAD)
+
+
+# --- the registry: one room per open document in this process ----------------------------------
+
+_rooms: dict[int, Room] = {}
+_opening: dict[int, asyncio.Future[Room]] = {}
+_closing: dict[int, asyncio.Task[None]] = {}
+
+
+async def join(document_id: int, peer: Peer) -> tuple[Room, PeerState]:
+    while True:
+        room = await _open(document_id)
+        if not room.closed:  # it may have closed while we waited for it to open
+            return room, await room.add_peer(peer)
+
+
+async def _open(document_id: int) -> Room:
+    room = _rooms.get(document_id)
+    if room is None:
+        future = _opening.get(document_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            _opening[document_id] = future
+            try:
+                closing = _closing.get(document_id)
+                if closing is not None:
+                    await closing  # its last flush must be in the log before we load it
+                room = Room(document_id)
+                await room.open()
+                _rooms[document_id] = room
+                future.set_result(room)
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning if nobody waits
+                raise
+            finally:
+                _opening.pop(document_id, None)
+        else:
+            room = await asyncio.shield(future)
+    return room
+
+
+async def leave(room: Room, peer: Peer) -> None:
+    await room.remove_peer(peer)
+    if room.peers or room.closed or _rooms.get(room.document_id) is not room:
+        return
+    del _rooms[room.document_id]
+    room.closed = True
+    task = asyncio.create_task(room.close())
+    _closing[room.document_id] = task
+    try:
+        await task
+    finally:
+        if _closing.get(room.document_id) is task:
+            del _closing[room.document_id]
+
+
+def open_room(document_id: int) -> Room | None:
+    return _rooms.get(document_id)
+
+
+def open_rooms() -> dict[int, Room]:
+    return dict(_rooms)

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+
+from docs_collab import actions, content, room, store
+from docs_collab.models import Document
+from hub.models import Member
+from tests.conftest import Persona, World
+from tests.docs_collab.yclient import SocketClient, YPeer
+
+
+@pytest.fixture
+def doc_settings(settings: Any) -> Any:
+    settings.HUB_DOCS_FLUSH_MS = 20
+    settings.HUB_DOCS_FLUSH_UPDATES = 16
+    settings.HUB_DOCS_CATCHUP_SECONDS = 1
+    return settings
+
+
+def member_of(world: World, persona: Persona) -> Member:
+    return Member.objects.get(workspace=world.workspace, user=persona.user)
+
+
+def make_document(world: World, persona: Persona | None = None, title: str = "季度计划", **kw: Any) -> Document:
+    return actions.check_create_document(
+        member_of(world, persona or world.owner), title, kw.pop("conversation", None), **kw
+    )
+
+
+def write_text(document: Document, text: str, author: Persona | None = None) -> None:
+    """Append one paragraph as a stored update (as a room would have flushed it)."""
+    base = store.build_doc(store.load_state(document.pk))
+    updates: list[bytes] = []
+    base.observe(lambda event: updates.append(event.update))
+    fragment = base.get(content.FRAGMENT, type=XmlFragment)
+    fragment.children.append(XmlElement("paragraph", {}, [XmlText(text)]))
+    store.append_batches(document.pk, [(author.user.pk if author else None, updates)])
+
+
+def stored_text(document_id: int) -> str:
+    doc: Doc = store.build_doc(store.load_state(document_id))
+    return content.plain_text(doc)
+
+
+@pytest.fixture
+async def connect() -> AsyncIterator[Callable[..., Any]]:
+    from hub.asgi import application
+
+    opened: list[SocketClient] = []
+
+    async def _connect(
+        document_id: int, persona: Persona | None, *, query: str = "", hello: bool = True
+    ) -> SocketClient:
+        params = []
+        if persona is not None:
+            params.append(f"token={persona.token}")
+        if query:
+            params.append(query)
+        path = f"/ws/docs/{document_id}/" + ("?" + "&".join(params) if params else "")
+        communicator = WebsocketCommunicator(application, path)
+        connected, _ = await communicator.connect()
+        assert connected
+        client = SocketClient(communicator, YPeer())
+        opened.append(client)
+        if hello:
+            await client.send(client.peer.hello())
+        await client.pump(timeout=0.2)
+        return client
+
+    yield _connect
+    for client in opened:
+        with contextlib.suppress(Exception):  # already gone
+            await client.comm.disconnect()
+    # every room closes with its last socket
+    for _ in range(100):
+        if not room.open_rooms():
+            break
+        await asyncio.sleep(0.02)
+    assert not room.open_rooms(), "a document room stayed open after its sockets closed"
