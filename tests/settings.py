@@ -11,7 +11,12 @@ os.environ.setdefault("HUB_DATA_DIR", tempfile.mkdtemp(prefix="hub-test-"))
 os.environ["DATABASE_URL"] = os.environ.get("HUB_TEST_DATABASE_URL", "")
 os.environ.pop("REDIS_URL", None)
 
-from hub.settings import *  # noqa: E402,F403
+from hub.settings import *  # noqa: F403
+
+if os.environ.get("HUB_TEST_DATABASE_URL", "").startswith("postgres"):
+    # One test database per run, so that two suites on the same server (developers working in
+    # parallel, CI jobs) do not drop each other's "test_postgres" mid-run.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_hub_{os.getpid()}"}  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
