@@ -8,7 +8,6 @@ index per workspace: each carries ``acl`` keys (any one grants reading, e.g.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -103,7 +102,3 @@ class SearchBackend(Protocol):
     def drop(self, workspace_id: int) -> None: ...
 
     def index_bytes(self, workspace_id: int) -> int: ...
-
-
-def ensure_iterable(value: Iterable[str] | None) -> tuple[str, ...]:
-    return tuple(value or ())

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 from hub.search.backend import IndexBusy, SearchBackend
 from hub.search.models import SearchCursor
@@ -177,6 +177,7 @@ def check_workspace(workspace_id: int) -> Drift:
 # --- in-process worker --------------------------------------------------------------------------
 
 _wake = threading.Event()
+_stopping = threading.Event()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 POLL_SECONDS = 5.0
@@ -202,7 +203,7 @@ def _ensure_thread() -> None:
 
 def _run_thread() -> None:
     # The first pass also catches up on anything logged before this process started.
-    while True:
+    while getattr(settings, "SEARCH_INDEXING", "thread") == "thread" and not _stopping.is_set():
         _wake.clear()
         try:
             index_pending()
@@ -211,3 +212,15 @@ def _run_thread() -> None:
         finally:
             close_old_connections()
         _wake.wait(timeout=POLL_SECONDS)
+    connection.close()  # this thread's own connection
+
+
+def stop_thread(timeout: float = 10.0) -> None:
+    """Stop the in-process indexer (tests; a clean shutdown). Safe at any point of a pass."""
+    global _thread
+    _stopping.set()
+    _wake.set()
+    if _thread is not None:
+        _thread.join(timeout)
+    _thread = None
+    _stopping.clear()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from hub.models import Member
 from hub.search import indexer
 from messaging import actions
@@ -282,10 +280,3 @@ def test_concurrent_writer_makes_the_indexer_skip_not_block(world: World) -> Non
     finally:
         held.cancel()
     assert found(world, world.member, "锁") == [msg_id]
-
-
-@pytest.mark.parametrize("mode", ["off", "worker"])
-def test_wake_is_a_no_op_unless_threaded(world: World, settings: object, mode: str) -> None:
-    settings.SEARCH_INDEXING = mode  # type: ignore[attr-defined]
-    indexer.wake()
-    assert indexer._thread is None or not indexer._thread.is_alive() or mode == "thread"
