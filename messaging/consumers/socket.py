@@ -8,6 +8,11 @@ replayed from the database first. Because channels dispatches one message at a t
 consumer, replay and live delivery never interleave: the dispatch loop is the per-socket
 queue that keeps frames in seq order.
 
+Until the client's first ``sync`` (or ``SYNC_GRACE_SECONDS``, for clients that never sync)
+live events are held back (left in the log, cursors unmoved): otherwise an event committed
+between ``ready`` and ``sync`` would reach the client before the replay of older ones. The
+grace timer runs outside the dispatch loop, so every path that delivers takes ``self.lock``.
+
 A lost *last* event shows no gap until the next one arrives; the client's ``ping`` (every
 ``HEARTBEAT_SECONDS``) therefore also compares the cursors with the conversations' last seq
 (at most every ``TAIL_CHECK_SECONDS``) and replays what is missing.
@@ -18,6 +23,7 @@ The consumer is thin: it parses frames into ``messaging.protocol`` types, asks
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -68,6 +74,7 @@ def _dumps(frame: Any) -> str:
 class HubSocketConsumer(AsyncWebsocketConsumer):
     # Overridable in tests (0 = check on every ping).
     TAIL_CHECK_SECONDS: float = 30.0
+    SYNC_GRACE_SECONDS: float = 5.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,6 +88,9 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         self.limiter = FrameLimiter()
         self.last_frame_at = time.monotonic()
         self.last_tail_check = time.monotonic()
+        self.synced = False
+        self.lock = asyncio.Lock()
+        self.grace_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -119,10 +129,25 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
                 "max_frame_bytes": MAX_FRAME_BYTES,
             }
         )
+        self.grace_task = asyncio.ensure_future(self._grace())
         await tracker().connect(self.user_id, self.channel_name, sorted(self.workspaces))
         await self._send_presence_snapshots()
 
+    async def _grace(self) -> None:
+        """A client that never sends ``sync`` still gets live events, from connect time on."""
+        await asyncio.sleep(self.SYNC_GRACE_SECONDS)
+        try:
+            async with self.lock:
+                if not self.synced and not self.closed:
+                    self.synced = True
+                    for cid in sorted(self.cursors):
+                        await self._replay(cid)
+        except Exception:
+            logger.exception("starting the live stream failed for user %s", self.user_id)
+            await self._close(1011)
+
     async def disconnect(self, code: int) -> None:
+        self._stop_grace()
         for group in list(self.joined_groups):
             await self._leave(group)
         if self.user_id and not self.closed:
@@ -133,11 +158,17 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         if self.closed:
             return
         self.closed = True
+        self._stop_grace()
         for group in list(self.joined_groups):
             await self._leave(group)
         if self.user_id:
             await tracker().disconnect(self.user_id, self.channel_name)
         await self.close(code=code)
+
+    def _stop_grace(self) -> None:
+        task, self.grace_task = self.grace_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -239,6 +270,10 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             await tracker().set_status(self.user_id, self.channel_name, frame.status)
 
     async def _on_sync(self, frame: SyncFrame) -> None:
+        async with self.lock:
+            await self._sync_cursors(frame)
+
+    async def _sync_cursors(self, frame: SyncFrame) -> None:
         wanted = sorted(frame.cursors)
         # One query for the ones already streamed, one access check for the rest.
         known = [cid for cid in wanted if cid in self.cursors]
@@ -260,6 +295,11 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             # Clamp: a cursor from the future would make us drop real events as duplicates.
             self.cursors[cid] = min(frame.cursors[cid], last[cid])
             await self._replay(cid)
+        if not self.synced:
+            # Live events held since connect, for the conversations the client did not name.
+            self.synced = True
+            for cid in sorted(set(self.cursors) - set(wanted)):
+                await self._replay(cid)
         await self._send(
             {"type": "sync.done", "cursors": {str(cid): self.cursors[cid] for cid in wanted if cid in last}}
         )
@@ -294,12 +334,16 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
     async def _on_ping(self, frame: PingFrame) -> None:
         await self._send({"type": "pong", "t": frame.t, "server_time": time.time()})
         await tracker().heartbeat(self.user_id)
-        if time.monotonic() - self.last_tail_check >= self.TAIL_CHECK_SECONDS:
+        if self.synced and time.monotonic() - self.last_tail_check >= self.TAIL_CHECK_SECONDS:
             self.last_tail_check = time.monotonic()
-            await self._heal_tails()
+            async with self.lock:
+                await self._heal_tails()
 
     async def _on_subscribe(self, frame: SubscribeFrame) -> None:
-        cid = frame.conversation_id
+        async with self.lock:
+            await self._subscribe(frame.conversation_id)
+
+    async def _subscribe(self, cid: int) -> None:
         if cid not in self.cursors:
             await self._join(conversation_group(cid))
             last_seq = await database_sync_to_async(state.readable_last_seq)(self.user_id, cid)
@@ -311,10 +355,11 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
 
     async def _on_unsubscribe(self, frame: UnsubscribeFrame) -> None:
         cid = frame.conversation_id
-        if cid not in self.cursors:
-            raise HubError("not_found", "conversation not found")
-        self.cursors.pop(cid)
-        await self._leave(conversation_group(cid))
+        async with self.lock:
+            if cid not in self.cursors:
+                raise HubError("not_found", "conversation not found")
+            self.cursors.pop(cid)
+            await self._leave(conversation_group(cid))
         await self._send({"type": "unsubscribed", "conversation_id": cid})
 
     # --- delivery ----------------------------------------------------------------------------
@@ -341,8 +386,12 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
 
     async def conv_event(self, message: dict[str, Any]) -> None:
         """Layer: ``{"type": "conv.event", "event": frame}`` from messaging.eventlog."""
-        if self.closed:
-            return
+        if self.closed or not self.synced:
+            return  # before the first sync the log holds it for the replay
+        async with self.lock:
+            await self._deliver(message)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
         event = message.get("event") or {}
         cid = event.get("conversation_id")
         seq = event.get("seq")
@@ -383,7 +432,8 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         if self.closed:
             return
         try:
-            await self._recheck_access(message)
+            async with self.lock:
+                await self._recheck_access(message)
         except Exception:
             logger.exception("access re-check failed for user %s", self.user_id)
             await self._close(1011)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.cache import cache
+from django.db import connections
 
 from hub.asgi import application
 from hub.models import Member, PartnerOrg
@@ -21,6 +24,15 @@ from tests.conftest import Persona
 ORIGIN = (b"origin", b"http://testserver")
 EPHEMERAL = ("presence", "presence.snapshot", "typing", "read.updated")
 TIMEOUT = 3.0  # generous on a loaded 2-core machine; only reached when a test is failing
+
+
+@pytest.fixture
+async def socket_env() -> AsyncIterator[None]:
+    """Fresh cache (presence and typing state live there) and, afterwards, the worker
+    thread's database connections closed so that PostgreSQL can drop the test database."""
+    cache.clear()
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 class Socket:
@@ -90,13 +102,17 @@ def communicator(
     return WebsocketCommunicator(application, path, headers=headers)
 
 
-async def connect(persona: Persona, *, origin: bool = False) -> Socket:
-    """A socket authenticated by the persona's bearer token, past its ``ready`` frame."""
+async def connect(persona: Persona, *, origin: bool = False, sync: bool = True) -> Socket:
+    """A socket authenticated by the persona's bearer token, past its ``ready`` frame and (as
+    a real client does first) an empty ``sync`` that starts the live stream."""
     comm = communicator(token=persona.token, origin=origin)
     connected, _ = await comm.connect(timeout=TIMEOUT)
     assert connected
     sock = Socket(comm)
     sock.ready = await sock.expect("ready")
+    if sync:
+        await sock.send({"type": "sync", "cursors": {}})
+        await sock.expect("sync.done")
     return sock
 
 

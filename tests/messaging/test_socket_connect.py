@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
-from django.core.cache import cache
 from django.test import Client
 
 from messaging.protocol import CLOSE_UNAUTHENTICATED
 from tests.conftest import World
-from tests.messaging.socket_client import Socket, communicator, connect, create_conversation, set_shared
+from tests.messaging.socket_client import (
+    Socket,
+    communicator,
+    connect,
+    create_conversation,
+    set_shared,
+    socket_env,  # noqa: F401  (fixture)
+)
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache() -> None:
-    cache.clear()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("socket_env")]
 
 
 async def test_bearer_header_connects_and_ready_lists_participations(world: World) -> None:
