@@ -13,9 +13,20 @@ from messaging.events import LAYER_ACCESS, user_group
 from messaging.publish import group_send_on_commit
 
 
+def is_encodable(text: str) -> bool:
+    """JSON may carry lone surrogates (``"\\ud800"``) that no database can store as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate_body(body: str, *, allow_empty: bool = False) -> str:
     if "\x00" in body:
         raise HubError("invalid_body", "message contains a NUL character")
+    if not is_encodable(body):
+        raise HubError("invalid_body", "message is not valid Unicode text")
     if not body.strip() and not allow_empty:
         raise HubError("empty_body", "message is empty")
     if len(body) > settings.HUB_MESSAGE_MAX_CHARS:
@@ -27,8 +38,8 @@ def validate_body(body: str, *, allow_empty: bool = False) -> str:
 
 def validate_text(value: str, field: str, max_length: int) -> str:
     """Names, topics, purposes: one line of plain text (rendered escaped, never as HTML)."""
-    if "\x00" in value:
-        raise HubError("invalid_text", f"{field} contains a NUL character")
+    if "\x00" in value or not is_encodable(value):
+        raise HubError("invalid_text", f"{field} contains a NUL character or invalid Unicode")
     value = " ".join(value.split())
     if len(value) > max_length:
         raise HubError("text_too_long", f"{field} is longer than {max_length} characters")
