@@ -269,14 +269,7 @@ def _user(person: DemoPerson) -> User:
 def _share(member: Member, conversation: Conversation, partner: PartnerOrg) -> None:
     from messaging import actions as messaging_actions
 
-    share = getattr(messaging_actions, "check_share_conversation", None)
-    if share is not None:
-        share(member, conversation, partner)
-        return
-    # Until messaging ships its share action the demo records the share row itself.
-    from messaging.models import ConversationShare
-
-    ConversationShare.objects.create(conversation=conversation, partner=partner)
+    messaging_actions.check_share(member, conversation, partner)
 
 
 def accounts_table() -> list[tuple[str, str, str]]:
