@@ -159,6 +159,8 @@ def do_add_participants(actor: Member, conversation: Conversation, targets: list
         result.append(participant)
     if joined:
         append_event(conversation.pk, "member.joined", {"user_ids": joined, "by": actor.user_id})
+        # Their open sockets start streaming it at once (conversation.added).
+        publish_access_changed(joined, conversation.workspace_id, conversation.pk)
     return result
 
 
