@@ -3,7 +3,7 @@ serialise."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -339,13 +339,13 @@ def upload_attachment(request: HttpRequest, conversation_id: int, file: Uploaded
 
 
 @router.get("/attachments/{attachment_id}", response={200: None})
-def download_attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def download_attachment(request: HttpRequest, attachment_id: int) -> StreamingHttpResponse:
     _, attachment = access.access_attachment(authed_user(request), attachment_id)
     return files.file_response(attachment.file.name, attachment.content_type, attachment.original_name)
 
 
 @router.get("/attachments/{attachment_id}/thumbnail", response={200: None})
-def download_thumbnail(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def download_thumbnail(request: HttpRequest, attachment_id: int) -> StreamingHttpResponse:
     _, attachment = access.access_attachment(authed_user(request), attachment_id)
     if not attachment.thumbnail:
         raise NotFound("thumbnail")

@@ -30,7 +30,9 @@ class Conversation(models.Model):
     last_seq = models.BigIntegerField(default=0)
     # "dm:<low user id>:<high user id>" so that a DM pair has exactly one conversation.
     dm_key = models.CharField(max_length=64, null=True, blank=True)
-    shared_with = models.ManyToManyField(PartnerOrg, through="ConversationShare", related_name="shared_conversations")
+    shared_with: models.ManyToManyField[PartnerOrg, ConversationShare] = models.ManyToManyField(
+        PartnerOrg, through="ConversationShare", related_name="shared_conversations"
+    )
 
     class Meta:
         constraints = [
@@ -56,6 +58,9 @@ class ConversationShare(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation", "partner"], name="share_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.conversation_id} shared with {self.partner_id}"
+
 
 class Participant(models.Model):
     class Role(models.TextChoices):
@@ -80,6 +85,9 @@ class Participant(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="participant_unique")]
         indexes = [models.Index(fields=["user", "active"], name="participant_user_active")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} in {self.conversation_id}"
 
 
 class Message(models.Model):
@@ -112,6 +120,9 @@ class Message(models.Model):
         ]
         indexes = [models.Index(fields=["thread_root", "seq"], name="message_thread_seq")]
 
+    def __str__(self) -> str:
+        return f"message {self.pk} (#{self.seq} in {self.conversation_id})"
+
 
 class Event(models.Model):
     """The per-conversation event log: what a reconnecting client replays after its cursor."""
@@ -125,12 +136,18 @@ class Event(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation", "seq"], name="event_unique_seq")]
 
+    def __str__(self) -> str:
+        return f"{self.type} #{self.seq} in {self.conversation_id}"
+
 
 class MessageEdit(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
     previous_body = models.TextField()
     edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     edited_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"edit of {self.message_id} at {self.edited_at:%Y-%m-%d %H:%M}"
 
 
 class Reaction(models.Model):
@@ -142,12 +159,18 @@ class Reaction(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "user", "emoji"], name="reaction_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"
+
 
 class Pin(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="pins")
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="pin")
     pinned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     pinned_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"pin of {self.message_id}"
 
 
 class SavedMessage(models.Model):
@@ -158,6 +181,9 @@ class SavedMessage(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "message"], name="saved_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.message_id} saved by {self.user_id}"
+
 
 class ThreadFollow(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -166,6 +192,9 @@ class ThreadFollow(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "root"], name="thread_follow_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} follows {self.root_id}: {self.following}"
 
 
 class Attachment(models.Model):
@@ -184,6 +213,9 @@ class Attachment(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return self.original_name
+
 
 class Mention(models.Model):
     """One row per mentioned person, so "my unread mentions" is an indexed query on any database
@@ -198,6 +230,9 @@ class Mention(models.Model):
         constraints = [models.UniqueConstraint(fields=["message", "user"], name="mention_unique")]
         indexes = [models.Index(fields=["user", "conversation", "seq"], name="mention_user_conv_seq")]
 
+    def __str__(self) -> str:
+        return f"user {self.user_id} in message {self.message_id}"
+
 
 class NotificationPrefs(models.Model):
     """A person's notification settings across workspaces: email digests and do-not-disturb
@@ -211,6 +246,9 @@ class NotificationPrefs(models.Model):
     # Quiet hours; when start > end the window wraps midnight (22:00-08:00).
     dnd_start = models.TimeField(null=True, blank=True)
     dnd_end = models.TimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"notification prefs of {self.user_id}"
 
 
 class PendingNotification(models.Model):
@@ -233,3 +271,6 @@ class PendingNotification(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "message"], name="pending_notification_unique")]
         indexes = [models.Index(fields=["emailed_at", "created_at"], name="pending_notification_due")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} for {self.user_id}: message {self.message_id}"

@@ -84,7 +84,11 @@ def queue_for_message(message: Message, mentions: Mentions) -> None:
         ],
         ignore_conflicts=True,
     )
-    transaction.on_commit(lambda: [schedule_digest(user_id) for user_id in reasons])
+    def schedule_all() -> None:
+        for user_id in reasons:
+            schedule_digest(user_id)
+
+    transaction.on_commit(schedule_all)
 
 
 def _prefs(user: User) -> NotificationPrefs:

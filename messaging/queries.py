@@ -246,7 +246,8 @@ def receipts_at(conversation_id: int, seq: int, *, exclude_user_id: int | None =
     rows = Participant.objects.filter(conversation_id=conversation_id, active=True)
     if exclude_user_id is not None:
         rows = rows.exclude(user_id=exclude_user_id)
-    read, unread = [], []
+    read: list[int] = []
+    unread: list[int] = []
     for user_id, last_read in rows.values_list("user_id", "last_read_seq").order_by("user_id"):
         (read if last_read >= seq else unread).append(user_id)
     return read, unread

@@ -206,7 +206,7 @@ def check_update_conversation(
     topic: str | None = None,
     purpose: str | None = None,
 ) -> Conversation:
-    changes: dict[str, str] = {}
+    changes: dict[str, object] = {}
     if name is not None:
         changes["name"] = validate_text(name, "name", 80)
         if conversation.is_channel and not changes["name"]:
