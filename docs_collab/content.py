@@ -10,7 +10,7 @@ from typing import Any
 
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
-from hub.rendering import sanitize_html
+from hub.rendering import ALLOWED_PROTOCOLS, sanitize_html
 
 FRAGMENT = "default"  # Tiptap's Collaboration extension uses this field name by default
 
@@ -88,7 +88,7 @@ def _md_inline(node: XmlFragment | XmlElement) -> str:
         elif child.tag == "hardBreak":
             out.append("  \n")
         elif child.tag == "image":
-            out.append(f"![{_md_escape(_attr(child, 'alt'))}]({_attr(child, 'src')})")
+            out.append(_md_inline_single(child))
         else:
             out.append(_md_inline(child))
     return "".join(out)
@@ -109,9 +109,17 @@ def _md_marks(chunk: str, attrs: dict[str, Any]) -> str:
     if "strike" in attrs:
         text = f"~~{text}~~"
     link = attrs.get("link")
-    if isinstance(link, dict) and link.get("href"):
+    if isinstance(link, dict) and _safe_href(link.get("href")):
         text = f"[{text}]({link['href']})"
     return text
+
+
+def _safe_href(href: object) -> bool:
+    """The same protocol allow-list as the HTML sanitiser, for Markdown that leaves the hub."""
+    if not isinstance(href, str) or not href or any(c in href for c in " \n()<>"):
+        return False
+    scheme = href.split(":", 1)[0].lower() if ":" in href.split("/", 1)[0] else None
+    return scheme is None or scheme in ALLOWED_PROTOCOLS
 
 
 def _md_block(node: XmlNode, indent: str) -> str:
@@ -141,7 +149,8 @@ def _md_block(node: XmlNode, indent: str) -> str:
 
 
 def _md_inline_single(node: XmlElement) -> str:
-    return f"![{_md_escape(_attr(node, 'alt'))}]({_attr(node, 'src')})"
+    src = _attr(node, "src")
+    return f"![{_md_escape(_attr(node, 'alt'))}]({src if _safe_href(src) else ''})"
 
 
 def _md_list(node: XmlElement, indent: str) -> str:

@@ -84,3 +84,52 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
             break
         await asyncio.sleep(0.02)
     assert not room.open_rooms(), "a document room stayed open after its sockets closed"
+
+
+def rich_update(document: Document) -> None:
+    """A Tiptap-shaped document with the usual nodes and marks, and hostile bits."""
+    base = store.build_doc(store.load_state(document.pk))
+    updates: list[bytes] = []
+    base.observe(lambda event: updates.append(event.update))
+    fragment = base.get(content.FRAGMENT, type=XmlFragment)
+    with base.transaction():
+        fragment.children.append(XmlElement("heading", {"level": "2"}, [XmlText("采购计划")]))
+        paragraph = fragment.children.append(XmlElement("paragraph"))
+        text = paragraph.children.append(XmlText())
+        pieces = [
+            ("普通 ", None),
+            ("加粗", {"bold": {}}),
+            (" ", None),
+            ("官网", {"link": {"href": "https://example.cn"}}),
+            (" ", None),
+            ("坏链接", {"link": {"href": "javascript:alert(1)"}}),
+        ]
+        offset = 0
+        for chunk, attrs in pieces:
+            text.insert(offset, chunk, attrs)
+            offset += len(chunk.encode())
+        tasks = fragment.children.append(XmlElement("taskList"))
+        tasks.children.append(
+            XmlElement("taskItem", {"checked": "true"}, [XmlElement("paragraph", {}, [XmlText("已完成")])])
+        )
+        tasks.children.append(
+            XmlElement("taskItem", {"checked": "false"}, [XmlElement("paragraph", {}, [XmlText("待办")])])
+        )
+        ordered = fragment.children.append(XmlElement("orderedList"))
+        ordered.children.append(XmlElement("listItem", {}, [XmlElement("paragraph", {}, [XmlText("第一")])]))
+        table = fragment.children.append(XmlElement("table"))
+        header = table.children.append(XmlElement("tableRow"))
+        for cell in ("品名", "数量"):
+            header.children.append(XmlElement("tableHeader", {}, [XmlElement("paragraph", {}, [XmlText(cell)])]))
+        row = table.children.append(XmlElement("tableRow"))
+        for cell in ("龙井", "20"):
+            row.children.append(XmlElement("tableCell", {}, [XmlElement("paragraph", {}, [XmlText(cell)])]))
+        fragment.children.append(XmlElement("codeBlock", {"language": "python"}, [XmlText("print('<hi>')")]))
+        fragment.children.append(XmlElement("script", {}, [XmlText("alert(1)")]))
+        fragment.children.append(XmlElement("image", {"src": "x", "alt": "<img src=x onerror=alert(1)>"}))
+    store.append_batches(document.pk, [(None, updates)])
+
+
+@pytest.fixture
+def build_rich() -> Callable[[Document], None]:
+    return rich_update
