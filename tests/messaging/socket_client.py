@@ -46,7 +46,10 @@ class Socket:
         await self.comm.send_to(text_data=json.dumps(frame))
 
     async def send_raw(self, text: str | None = None, data: bytes | None = None) -> None:
-        await self.comm.send_to(text_data=text, bytes_data=data)
+        # send_input rather than send_to: the latter refuses an empty text frame.
+        message: dict[str, Any] = {"type": "websocket.receive"}
+        message.update({"text": text} if text is not None else {"bytes": data})
+        await self.comm.send_input(message)
 
     async def recv(self, *, skip: tuple[str, ...] = EPHEMERAL, timeout: float = TIMEOUT) -> dict[str, Any]:
         for _ in range(1000):
