@@ -21,6 +21,7 @@ from django.db import transaction
 
 from hub import actions
 from hub.models import Member, PartnerOrg, User, Workspace
+from hub.signals import demo_workspace_created
 
 if TYPE_CHECKING:
     from messaging.models import Conversation, Message
@@ -209,6 +210,7 @@ def _existing(workspace: Workspace) -> DemoData:
         conversation = _find_conversation(Conversation, workspace, spec, data)
         if conversation is not None:
             data.conversations[spec.key] = conversation
+    demo_workspace_created.send(sender=DemoData, data=data)
     return data
 
 
