@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import APIKeyCookie, HttpBearer
+from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.utils import check_csrf
 
 from hub.errors import HubError
@@ -26,6 +26,26 @@ class BearerTokenAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+class AppSessionTokenAuth(APIKeyHeader):
+    """``X-Session-Token`` from allauth's headless *app* sign-in (mobile apps): the same token
+    that authenticates ``/_allauth/app/v1/...`` works here, so an app signs in once and can then
+    call the API (or mint a long-lived personal token with ``POST /api/v1/tokens``)."""
+
+    param_name = "X-Session-Token"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+
+        if not key:
+            return None
+        found = authenticate_by_x_session_token(key)
+        user = found[0] if found else None
+        if isinstance(user, User) and user.is_active:
+            request.user = user
+            return user
+        return None
 
 
 class SessionCookieAuth(APIKeyCookie):
@@ -59,7 +79,7 @@ api = NinjaAPI(
     version="1",
     description='HTTP API of Xiaowei Hub. Errors are `{"error": {"code", "message"}}` with a 4xx status; '
     "objects of another workspace answer 404.",
-    auth=[BearerTokenAuth(), SessionCookieAuth()],
+    auth=[BearerTokenAuth(), AppSessionTokenAuth(), SessionCookieAuth()],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -98,6 +98,15 @@ def test_headless_app_sign_in_gives_a_session_token() -> None:
     session = Client().get("/_allauth/app/v1/auth/session", HTTP_X_SESSION_TOKEN=session_token)
     assert session.status_code == 200
     assert session.json()["meta"]["is_authenticated"] is True
+    # The same session token authenticates the hub API (and can mint a personal token).
+    me = Client().get("/api/v1/me", HTTP_X_SESSION_TOKEN=session_token)
+    assert me.status_code == 200
+    assert me.json()["email"] == "app@tea.test"
+    minted = Client().post(
+        "/api/v1/tokens", {"name": "phone"}, content_type="application/json", HTTP_X_SESSION_TOKEN=session_token
+    )
+    assert minted.status_code == 201
+    assert Client().get("/api/v1/me", HTTP_X_SESSION_TOKEN="bogus").status_code == 401
     assert AuditEvent.objects.filter(action="auth.login", actor__email="app@tea.test").exists()
     wrong = _app_login("app@tea.test", "nope-nope-nope")
     assert wrong.status_code == 400
