@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "dec6ec41edfe";
-const ASSETS = ["/static/app/assets/main-C95VvsGu.js","/static/app/assets/main-QES0OkKI.css"];
+const VERSION = "de07f015b440";
+const ASSETS = ["/static/app/assets/main-Bj5ECQf6.js","/static/app/assets/main-QES0OkKI.css"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

@@ -3,6 +3,18 @@ import { routePath } from "../client";
 import { useClient, useHub, useT } from "../hooks";
 import type { ConversationSummary } from "../types";
 
+/** Drawn, not an emoji: many Linux and older Android fonts have no 🔒. */
+function LockIcon() {
+  return (
+    <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v6A1.5 1.5 0 0 1 12.5 16h-9A1.5 1.5 0 0 1 2 14.5v-6A1.5 1.5 0 0 1 3.5 7H4zm2 0h4V5a2 2 0 1 0-4 0v2z"
+      />
+    </svg>
+  );
+}
+
 export function conversationLabel(c: ConversationSummary, fallback: string): string {
   return c.name || fallback;
 }
@@ -19,7 +31,7 @@ function Item({ c }: { c: ConversationSummary }) {
     e.preventDefault();
     client.navigate({ workspaceId, conversationId: c.id });
   };
-  const prefix = c.kind === "public" ? "#" : c.kind === "private" ? "🔒" : c.kind === "dm" ? "●" : "◆";
+  const prefix = c.kind === "public" ? "#" : c.kind === "private" ? <LockIcon /> : c.kind === "dm" ? "●" : "◆";
   const label = conversationLabel(c, c.kind === "dm" ? t("directMessage") : t("group"));
   return (
     <li>

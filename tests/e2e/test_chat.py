@@ -1,0 +1,289 @@
+"""Real-browser tests of the core chat flow: two people in two browser contexts, a socket cut
+off mid-conversation, the sender offline, long history, and the phone layout.
+
+Each test works in its own seeded conversation (see seed.py) on one shared server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Server, screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+
+DELIVERY_TIMEOUT = 5_000
+
+
+def conv_path(server: Server, key: str) -> str:
+    return f"/app/w/{server.ids['workspace']}/c/{server.ids[key]}/"
+
+
+def open_as(new_context: Any, server: Server, email: str, key: str | None, **options: Any) -> Any:
+    context = new_context(**options)
+    page = context.new_page()
+    sign_in(page, email, conv_path(server, key) if key else "/")
+    if key:
+        expect(page.locator("[data-testid=timeline]")).to_be_visible()
+        page.wait_for_function(
+            "id => window.__hub.state.convs[id] && window.__hub.state.convs[id].historyLoaded", arg=server.ids[key]
+        )
+    return page
+
+
+def send(page: Any, text: str) -> None:
+    box = page.locator("form.composer textarea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def bodies(page: Any) -> list[str]:
+    return [t.strip() for t in page.locator("[data-testid=message] .body").all_inner_texts()]
+
+
+def state_of(page: Any, conversation_id: int) -> dict[str, Any]:
+    return page.evaluate(
+        """id => {
+            const c = window.__hub.state.convs[id];
+            return {applied: c.appliedSeq, ids: c.messages.map(m => m.id), seqs: c.messages.map(m => m.seq),
+                    pending: c.pending.map(p => p.state)};
+        }""",
+        conversation_id,
+    )
+
+
+def test_two_people_chat_in_real_time(new_context: Any, server: Server) -> None:
+    alice = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
+    bob = open_as(new_context, server, "bob@e2e.test", "chat", locale="en-US")
+
+    hello = "你好 Bob，今天的龙井到货了吗？"
+    send(alice, hello)
+    # The sender's local echo is replaced by the stored message (ack), never shown twice.
+    expect(alice.locator("[data-testid=message]", has_text=hello)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(alice.locator("[data-testid=pending-message]")).to_have_count(0)
+    expect(bob.locator("[data-testid=message]", has_text=hello)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+
+    reply = "Yes — 30 boxes arrived this morning."
+    send(bob, reply)
+    expect(alice.locator("[data-testid=message]", has_text=reply)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(bob.locator("[data-testid=message]", has_text=reply)).to_have_count(1)
+    assert bodies(alice) == bodies(bob) == [hello, reply]
+    # Both clients agree with the log: one copy each, in seq order, cursor at the end.
+    a, b = state_of(alice, server.ids["chat"]), state_of(bob, server.ids["chat"])
+    assert a["ids"] == b["ids"] and len(set(a["ids"])) == 2
+    assert a["seqs"] == sorted(a["seqs"]) and a["applied"] == b["applied"] == a["seqs"][-1]
+
+    # The interface follows the browser language.
+    expect(alice.get_by_role("link", name="退出登录")).to_be_visible()
+    expect(bob.get_by_role("link", name="Sign out")).to_be_visible()
+    screenshot(alice, "desktop-zh-conversation")
+    screenshot(bob, "desktop-en-conversation")
+
+
+def test_message_sent_while_receiver_is_cut_off_arrives_once_after_reconnect(new_context: Any, server: Server) -> None:
+    conversation = server.ids["offline"]
+    alice = open_as(new_context, server, "alice@e2e.test", "offline")
+    bob = open_as(new_context, server, "bob@e2e.test", "offline", locale="en-US")
+    send(alice, "断线前的消息")
+    expect(bob.locator("[data-testid=message]", has_text="断线前的消息")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+
+    # Bob's phone walks out of Wi-Fi: no network, and the open socket dies with it.
+    bob.context.set_offline(True)
+    bob.evaluate("window.__hub.socket.drop()")
+    expect(bob.get_by_test_id("offline-banner")).to_be_visible()
+    missed = [f"离线时发送的第 {n} 条" for n in (1, 2, 3)]
+    for text in missed:
+        send(alice, text)
+        expect(alice.locator("[data-testid=message]", has_text=text)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    bob.wait_for_timeout(1500)  # long enough for any leak through the "cut" socket to show
+    assert not any(text in body for body in bodies(bob) for text in missed), "the socket was not really cut"
+    assert bob.evaluate("window.__hub.state.socket") != "open"
+
+    bob.context.set_offline(False)
+    for text in missed:
+        expect(bob.locator("[data-testid=message]", has_text=text)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(bob.get_by_test_id("offline-banner")).to_be_hidden()
+    assert bodies(bob) == bodies(alice) == ["断线前的消息", *missed]
+    state = state_of(bob, conversation)
+    assert len(state["ids"]) == len(set(state["ids"])) == 4
+    assert state["seqs"] == sorted(state["seqs"]) and state["applied"] == state["seqs"][-1]
+
+    # The socket is live again: the next message streams in, still exactly once.
+    send(alice, "恢复后的消息")
+    expect(bob.locator("[data-testid=message]", has_text="恢复后的消息")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    bob.wait_for_timeout(500)
+    assert bodies(bob).count("恢复后的消息") == 1 and len(bodies(bob)) == 5
+
+
+def test_message_written_offline_is_sent_once_when_back(new_context: Any, server: Server) -> None:
+    alice = open_as(new_context, server, "alice@e2e.test", "sender_offline")
+    bob = open_as(new_context, server, "bob@e2e.test", "sender_offline", locale="en-US")
+    alice.context.set_offline(True)
+    alice.evaluate("window.__hub.socket.drop()")
+    expect(alice.get_by_test_id("offline-banner")).to_contain_text("网络已断开")
+    text = "在电梯里写的消息"
+    send(alice, text)
+    pending = alice.locator("[data-testid=pending-message]", has_text=text)
+    expect(pending).to_have_count(1)
+    expect(pending).to_contain_text("发送中")
+    screenshot(alice, "desktop-zh-offline-pending")
+    bob.wait_for_timeout(1000)
+    assert text not in bodies(bob)
+
+    alice.context.set_offline(False)
+    expect(alice.locator("[data-testid=message]", has_text=text)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(alice.locator("[data-testid=pending-message]")).to_have_count(0)
+    expect(bob.locator("[data-testid=message]", has_text=text)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    # A retried send reuses the client_id, so even a second transmission stores one message.
+    client_id = alice.locator("[data-testid=message]", has_text=text).get_attribute("data-client-id")
+    alice.evaluate(
+        """([cid, conv, body]) =>
+            window.__hub.socket.send({type: "message.send", conversation_id: conv, client_id: cid, body})""",
+        [client_id, server.ids["sender_offline"], text],
+    )
+    bob.wait_for_timeout(1000)
+    assert bodies(bob).count(text) == 1 and bodies(alice).count(text) == 1
+
+
+def test_a_refused_send_shows_failed_with_retry_and_discard(new_context: Any, server: Server) -> None:
+    alice = open_as(new_context, server, "alice@e2e.test", "sender_offline", locale="en-US")
+    too_long = "长" * 10_001  # over HUB_MESSAGE_MAX_CHARS: the server answers with an error frame
+    send(alice, too_long)
+    failed = alice.locator("[data-testid=pending-message].failed")
+    expect(failed).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(failed).to_contain_text("Not sent.")
+    failed.get_by_role("button", name="Retry").click()
+    expect(alice.locator("[data-testid=pending-message].failed")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    alice.locator("[data-testid=pending-message]").get_by_role("button", name="Discard").click()
+    expect(alice.locator("[data-testid=pending-message]")).to_have_count(0)
+
+
+def test_unread_badge_then_mark_read(new_context: Any, server: Server) -> None:
+    bob = open_as(new_context, server, "bob@e2e.test", "chat", locale="en-US")
+    alice = open_as(new_context, server, "alice@e2e.test", "unread")
+    badge = bob.locator(f"[data-conversation-id='{server.ids['unread']}'] [data-testid=unread-badge]")
+    expect(badge).to_have_count(0)
+    send(alice, "有空看一下这个")
+    send(alice, "还有这个")
+    expect(badge).to_have_text("2", timeout=DELIVERY_TIMEOUT)
+    bob.locator(f"[data-conversation-id='{server.ids['unread']}']").click()
+    expect(bob.locator("[data-testid=message]", has_text="还有这个")).to_have_count(1)
+    expect(badge).to_have_count(0)
+    # Read state is stored on the server: a fresh load shows no badge either.
+    bob.wait_for_timeout(800)
+    bob.goto(conv_path(server, "chat"))
+    bob.wait_for_function("() => window.__hub && window.__hub.state.listStatus === 'ready'")
+    expect(bob.locator(f"[data-conversation-id='{server.ids['unread']}']")).to_be_visible()
+    expect(badge).to_have_count(0)
+
+
+def test_history_scrolls_back_with_day_separators_and_groups(new_context: Any, server: Server) -> None:
+    page = open_as(new_context, server, "bob@e2e.test", "history", locale="en-US")
+    timeline = page.get_by_test_id("timeline")
+    expect(page.locator("[data-testid=message]")).to_have_count(50)
+    # The newest message is in view (scrolled to the bottom).
+    expect(page.locator("[data-testid=message]", has_text="history message 150").last).to_be_in_viewport()
+    for _ in range(10):
+        if page.get_by_text("This is the start of the conversation.").count():
+            break
+        timeline.evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
+        page.wait_for_timeout(400)
+    expect(page.get_by_text("This is the start of the conversation.")).to_be_visible()
+    expect(page.locator("[data-testid=message]")).to_have_count(150)
+    texts = bodies(page)
+    assert texts == [f"历史消息 {i} — history message {i}" for i in range(1, 151)]
+    # About 58 hours of history: three or four calendar days in Asia/Shanghai, ending today.
+    separators = page.locator("li.day").all_inner_texts()
+    assert 3 <= len(separators) <= 4 and separators[-1] == "Today" and "Yesterday" in separators
+    # Runs of three by one sender a minute apart share one header; 50 runs → 50 headers
+    # (a run crossing midnight would add one).
+    assert 50 <= page.locator("li.msg.first").count() <= 53
+    screenshot(page, "desktop-en-history")
+
+
+def test_consecutive_messages_are_grouped(new_context: Any, server: Server) -> None:
+    page = open_as(new_context, server, "alice@e2e.test", "grouping")
+    for text in ("第一条", "第二条", "第三条"):
+        send(page, text)
+        expect(page.locator("[data-testid=message]", has_text=text)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    rows = page.locator("li.msg")
+    firsts = ["first" in (rows.nth(i).get_attribute("class") or "") for i in range(rows.count())]
+    assert firsts == [True, False, False]  # one header (avatar, name, time) for the run
+    expect(page.locator("li.msg.first .sender", has_text="王小明")).to_have_count(1)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en-US"])
+def test_phone_layout_at_360px(new_context: Any, server: Server, lang: str) -> None:
+    page = open_as(
+        new_context,
+        server,
+        "bob@e2e.test",
+        None,
+        locale=lang,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+    )
+    suffix = "zh" if lang == "zh-CN" else "en"
+    sidebar = page.locator("nav.sidebar")
+    expect(sidebar).to_be_visible()
+    expect(page.locator("main.main")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = sidebar.bounding_box()
+    assert box is not None and box["width"] == pytest.approx(360, abs=1)
+    screenshot(page, f"phone-{suffix}-list")
+
+    page.locator(f"[data-conversation-id='{server.ids['phone']}']").tap()
+    conversation = page.locator("section.conversation")
+    expect(conversation).to_be_visible()
+    expect(sidebar).to_be_hidden()
+    back = page.locator("button.back")
+    expect(back).to_be_visible()
+    back_box = back.bounding_box()
+    assert back_box is not None and back_box["width"] >= 44 and back_box["height"] >= 44  # touch target
+    text = "手机上发的消息" if suffix == "zh" else "sent from a phone"
+    send(page, text)
+    expect(page.locator("[data-testid=message]", has_text=text)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    send_box = page.locator("form.composer button[type=submit]").bounding_box()
+    assert send_box is not None and send_box["x"] + send_box["width"] <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, f"phone-{suffix}-conversation")
+
+    back.tap()
+    expect(sidebar).to_be_visible()
+    expect(conversation).to_be_hidden()
+
+
+def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
+    page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
+    expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")
+    page.get_by_label("语言").select_option("en")
+    expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "Message # 销售部")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.reload()
+    page.wait_for_function("() => window.__hub && window.__hub.state.listStatus === 'ready'")
+    expect(page.get_by_role("link", name="Sign out")).to_be_visible()
+    page.get_by_label("Language").select_option("zh-CN")
+    expect(page.get_by_role("link", name="退出登录")).to_be_visible()
+
+
+def test_shell_starts_offline_from_the_service_worker(new_context: Any, server: Server) -> None:
+    context = new_context(service_workers="allow")
+    page = context.new_page()
+    sign_in(page, "alice@e2e.test", conv_path(server, "chat"))
+    page.wait_for_function("async () => { const r = await navigator.serviceWorker.ready; return !!r.active; }")
+    # One more online load so the page is controlled and its shell cached.
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => window.__hub && window.__hub.state.socket === 'open'")
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("header.topbar")).to_be_visible()
+    expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    screenshot(page, "desktop-zh-offline-start")
+    context.set_offline(False)
+    page.wait_for_function("() => window.__hub.state.socket === 'open'", timeout=20_000)
+    expect(page.get_by_test_id("offline-banner")).to_be_hidden()
