@@ -250,7 +250,9 @@ class Room:
                 state.client_ids.discard(entry.client_id)
             else:
                 state.client_ids.add(entry.client_id)
-        await self._broadcast(protocol.encode_awareness_payload(message.payload), exclude=peer)
+        # Echoed to the sender too, as the reference y-websocket server does: a lone client
+        # counts it as traffic (y-websocket reconnects after 30 s without any message).
+        await self._broadcast(protocol.encode_awareness_payload(message.payload), exclude=None)
         await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": message.payload})
 
     def _note_awareness(self, entry: AwarenessEntry, owner: Peer | None) -> None:
