@@ -370,7 +370,8 @@ def list_events(request: HttpRequest, conversation_id: int, after_seq: int = 0) 
 @router.get("/events", response=BulkEventsOut)
 def bulk_events(request: HttpRequest, cursors: str) -> object:
     """Replay for many conversations at once: ``?cursors=<conversation_id>:<seq>,...``
-    (at most 100). Each readable conversation answers like ``/conversations/{id}/events``;
+    (at most 100). Each readable conversation answers like ``/conversations/{id}/events``
+    (at most 100 events each; ``has_more`` means ask again from the last seq received);
     unknown or unreadable ids are listed in ``omitted`` — the bulk form of a 404."""
     try:
         parsed = queries.parse_cursors(cursors)

@@ -23,6 +23,9 @@ from messaging.serializers import conversation_payload, iso, message_payload
 EVENTS_PAGE = 500
 MESSAGES_MAX = 200
 BULK_CURSORS_MAX = 100
+# Per conversation in the bulk form: 100 conversations x 100 events bounds one response;
+# has_more says "ask again from the last seq you got".
+BULK_EVENTS_PAGE = 100
 
 
 def conversation_list(member: Member) -> list[dict[str, Any]]:
@@ -223,7 +226,7 @@ def parse_cursors(raw: str) -> dict[int, int]:
     return cursors
 
 
-def bulk_events(user: User, cursors: dict[int, int], per_conversation: int = EVENTS_PAGE) -> dict[str, Any]:
+def bulk_events(user: User, cursors: dict[int, int], per_conversation: int = BULK_EVENTS_PAGE) -> dict[str, Any]:
     """Replay for many conversations at once. Unknown and unreadable ids land in ``omitted``
     (one list for both, so the answer never confirms that an id exists)."""
     readable: dict[int, Conversation] = {}

@@ -267,6 +267,15 @@ def check_convert_to_private(member: Member, conversation: Conversation, name: s
     if conversation.kind != Conversation.Kind.GROUP:
         raise HubError("not_a_group", "only ad-hoc groups can be converted into a private channel")
     access.check_can_manage(member, conversation)
+    # Guests sit in channels only through a share with their organisation; converting would
+    # silently cut them off, so the group must be guest-free first.
+    if Participant.objects.filter(
+        conversation=conversation,
+        active=True,
+        user__memberships__workspace_id=conversation.workspace_id,
+        user__memberships__role=Member.Role.GUEST,
+    ).exists():
+        raise HubError("has_guests", "remove the external guests first: channels reach guests only by sharing")
     name = validate_text(name, "name", 80) or conversation.name
     if not name:
         raise HubError("name_required", "a channel needs a name")

@@ -328,3 +328,22 @@ def test_removed_person_socket_is_told(world: World, kind: str, django_capture_o
     assert res.status_code == 200, res.content
     got = _receive(channel)
     assert got is not None and got["type"] == LAYER_ACCESS
+
+
+def test_group_with_a_guest_cannot_become_a_channel(world: World) -> None:
+    shared = shared_channel(world)
+    send(world, world.guest, shared, "hi")
+    res = world.api(world.guest).post(
+        "/api/v1/conversations",
+        {
+            "workspace_id": world.workspace.pk,
+            "kind": "group",
+            "member_ids": [world.member.user.pk, world.member2.user.pk],
+        },
+    )
+    assert res.status_code == 201, res.content
+    group = res.json()["id"]
+    res = world.api(world.member).post(f"/api/v1/conversations/{group}/convert", {"name": "客户小组"})
+    assert res.status_code == 400 and error_code(res) == "has_guests"
+    res = world.api(world.guest).post(f"/api/v1/conversations/{group}/convert", {"name": "客户小组"})
+    assert res.status_code == 403 and error_code(res) == "guest"

@@ -124,3 +124,24 @@ def test_initial_state_plus_events_equals_fresh_fetch(world: World) -> None:
     assert state == fresh
     # Every type seen is documented as a typed payload.
     assert {e["type"] for e in log} <= set(EVENT_PAYLOADS)
+
+
+def test_bulk_events_pages_per_conversation(world: World, monkeypatch: Any) -> None:
+    from messaging import queries
+
+    monkeypatch.setattr(queries, "BULK_EVENTS_PAGE", 2)
+    monkeypatch.setattr(queries.bulk_events, "__defaults__", (2,))
+    conv = create_conversation(world, world.owner, "public", "甲")
+    for i in range(4):
+        send(world, world.owner, conv, f"m{i}")
+    cursor, seen = 0, []
+    for _ in range(10):
+        page = (
+            world.api(world.owner).get("/api/v1/events", cursors=f"{conv}:{cursor}").json()["conversations"][str(conv)]
+        )
+        seen += [e["seq"] for e in page["events"]]
+        if not page["has_more"]:
+            break
+        assert len(page["events"]) == 2
+        cursor = page["events"][-1]["seq"]
+    assert seen == list(range(1, page["last_seq"] + 1))
