@@ -143,3 +143,26 @@ def test_prefs_api(world: World) -> None:
     assert error_code(api.patch("/api/v1/me/notifications", {"email_enabled": None})) == "invalid_request"
     assert world.api(world.owner).get("/api/v1/me/notifications").json()["email_delay_minutes"] == 10
     assert world.api(None).get("/api/v1/me/notifications").status_code == 401
+
+
+def test_send_digests_command(world: World, conv: int) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    send(world, world.owner, conv, "@张三 hi")
+    PendingNotification.objects.update(created_at=timezone.now() - timedelta(minutes=30))
+    out = StringIO()
+    call_command("send_digests", stdout=out)
+    assert out.getvalue().strip() == "1 digest email(s) sent"
+    assert len(mail.outbox) == 1
+
+
+def test_admin_pages_are_read_only(world: World, conv: int, admin_client: Any) -> None:
+    msg = send(world, world.owner, conv, "admin view")
+    assert admin_client.get("/admin/messaging/conversation/").status_code == 200
+    assert admin_client.get(f"/admin/messaging/conversation/{conv}/change/").status_code == 200
+    assert admin_client.get(f"/admin/messaging/message/{msg['id']}/change/").status_code == 200
+    assert admin_client.get("/admin/messaging/message/add/").status_code == 403
+    res = admin_client.post(f"/admin/messaging/message/{msg['id']}/delete/", {"post": "yes"})
+    assert res.status_code == 403
