@@ -106,10 +106,9 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         self.user_name = str(getattr(user, "name", "") or "")
         self.auth = dict(self.scope.get("hub_auth") or {})
         await self._join(user_group(self.user_id))
+        # Someone in no workspace yet (just signed up) gets an empty but open socket: they are
+        # about to create or join one, and access.changed adds it.
         granted = await database_sync_to_async(state.socket_access)(self.user_id)
-        if not granted.workspaces:
-            await self._close(CLOSE_FORBIDDEN)
-            return
         self.workspaces = dict(granted.workspaces)
         for workspace_id, is_guest in self.workspaces.items():
             if not is_guest:

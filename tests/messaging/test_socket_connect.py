@@ -129,3 +129,14 @@ async def test_guest_streams_only_shared_channels(world: World) -> None:
     assert other_guest.ready["conversations"] == []
     await sock.close()
     await other_guest.close()
+
+
+async def test_person_without_workspace_gets_an_empty_socket(world: World) -> None:
+    from tests.conftest import make_persona
+
+    newcomer = await database_sync_to_async(make_persona)("new@tea.test", "新人")
+    sock = await connect(newcomer)
+    assert (sock.ready["workspace_ids"], sock.ready["conversations"]) == ([], [])
+    await sock.send({"type": "ping"})
+    await sock.expect("pong")
+    await sock.close()
