@@ -42,6 +42,7 @@ ids = {
     "history": channel("历史记录", "private"),
     "phone": channel("手机"),
     "grouping": channel("分组"),
+    "gap": channel("丢包"),
 }
 
 # 150 messages over about two and a half days, in runs of three by the same sender a minute

@@ -6,6 +6,7 @@ Each test works in its own seeded conversation (see seed.py) on one shared serve
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -116,6 +117,41 @@ def test_message_sent_while_receiver_is_cut_off_arrives_once_after_reconnect(new
     expect(bob.locator("[data-testid=message]", has_text="恢复后的消息")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
     bob.wait_for_timeout(500)
     assert bodies(bob).count("恢复后的消息") == 1 and len(bodies(bob)) == 5
+
+
+def test_a_frame_lost_on_the_way_is_refetched_from_the_log(new_context: Any, server: Server) -> None:
+    """The socket itself loses one message.new (a proxy in between drops it): the next event
+    shows the gap, and the client fills it from /events — both messages, once, in order."""
+    dropped: list[str] = []
+
+    def lossy(ws: Any) -> None:
+        upstream = ws.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            if isinstance(frame, str) and '"message.new"' in frame and "会丢失的消息" in frame and not dropped:
+                dropped.append(frame)
+                return
+            ws.send(frame)
+
+        upstream.on_message(from_server)
+        ws.on_message(lambda frame: upstream.send(frame))
+
+    bob = new_context(locale="en-US").new_page()
+    bob.route_web_socket(re.compile(r"/ws/$"), lossy)
+    sign_in(bob, "bob@e2e.test", conv_path(server, "gap"))
+    bob.wait_for_function("id => window.__hub.state.convs[id]?.historyLoaded", arg=server.ids["gap"])
+    alice = open_as(new_context, server, "alice@e2e.test", "gap")
+
+    send(alice, "会丢失的消息")
+    expect(alice.locator("[data-testid=message]", has_text="会丢失的消息")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    bob.wait_for_timeout(1000)
+    assert dropped and "会丢失的消息" not in bodies(bob)
+    send(alice, "下一条消息")
+    expect(bob.locator("[data-testid=message]", has_text="下一条消息")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(bob.locator("[data-testid=message]", has_text="会丢失的消息")).to_have_count(1)
+    assert bodies(bob) == ["会丢失的消息", "下一条消息"]
+    state = state_of(bob, server.ids["gap"])
+    assert len(set(state["ids"])) == 2 and state["applied"] == state["seqs"][-1]
 
 
 def test_message_written_offline_is_sent_once_when_back(new_context: Any, server: Server) -> None:
