@@ -288,3 +288,32 @@ async def test_subscribe_and_unsubscribe_public_channel(world: World) -> None:
     assert (await guest.expect("error"))["code"] == "not_found"
     await sock.close()
     await guest.close()
+
+
+async def test_client_that_never_syncs_gets_live_events_after_the_grace(world: World, monkeypatch: Any) -> None:
+    monkeypatch.setattr(socket_module.HubSocketConsumer, "SYNC_GRACE_SECONDS", 0.3)
+    conv = await create_conversation(world.owner, world.workspace.pk, "private", "机器人", (world.member,))
+    bot = await connect(world.member, sync=False)
+    early = await send_http(world.owner, conv, "held back until the grace ends")
+    frame = await bot.expect("message.new")  # arrives via the grace replay, not lost
+    assert frame["seq"] == early["seq"]
+    late = await send_http(world.owner, conv, "live")
+    assert (await bot.expect("message.new"))["seq"] == late["seq"]
+    assert await bot.silent()
+    await bot.close()
+
+
+async def test_send_rate_limit_applies_to_the_socket(world: World, settings: Any) -> None:
+    settings.HUB_SEND_RATE_PER_MINUTE = 2
+    conv = await create_conversation(world.owner, world.workspace.pk, "private", "限速", (world.member,))
+    sock = await connect(world.member)
+    for i in range(3):
+        await sock.send(
+            {"type": "message.send", "conversation_id": conv, "client_id": str(uuid.uuid4()), "body": f"{i}"}
+        )
+    frames = await sock.until(lambda f: f["type"] == "error")
+    assert [f["type"] for f in frames if f["type"] != "message.new"] == ["message.ack", "message.ack", "error"]
+    assert frames[-1]["code"] == "rate_limited" and "client_id" in frames[-1]
+    count = await database_sync_to_async(lambda: Message.objects.filter(conversation_id=conv).count())()
+    assert count == 2
+    await sock.close()
