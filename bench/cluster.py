@@ -286,6 +286,10 @@ def base_env(database_url: str, redis_url: str | None, prefix: str, data_dir: Pa
             # Benchmarks and tests send far faster than a person; the limit is tested elsewhere.
             "HUB_SEND_RATE_PER_MINUTE": "1000000",
             "PYTHONUNBUFFERED": "1",
+            # Scaled out, search indexing belongs to one `search_worker` process (two servers
+            # indexing into one directory would be two writers); the messaging figures leave it
+            # out. Override with extra_env={"HUB_SEARCH_INDEXING": "thread"}.
+            "HUB_SEARCH_INDEXING": "off",
         }
     )
     if redis_url:

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 
 @dataclass
@@ -70,6 +70,7 @@ class HubSocket:
         self.other_frames: list[dict[str, Any]] = []  # first 100 frames of other types (debugging)
         self.closed = asyncio.Event()
         self.close_code: int | None = None
+        self.failed_connects = 0
         self._resync_asked: dict[int, tuple[int, float]] = {}  # conv -> (cursor asked after, when)
 
     # --- connection ---
@@ -121,13 +122,24 @@ class HubSocket:
     async def ack(self, client_id: str, timeout: float = 10.0) -> dict[str, Any]:
         return await asyncio.wait_for(asyncio.shield(self.pending[client_id]), timeout)
 
-    async def reconnect(self, url: str, timeout: float = 15.0) -> None:
-        """Connect again (possibly to another process) and ``sync`` with the cursors we have."""
+    async def reconnect(self, url: str, timeout: float = 15.0, attempts: int = 1, delay: float = 0.5) -> None:
+        """Connect again (possibly to another process) and ``sync`` with the cursors we have.
+        A refused handshake is retried up to ``attempts`` times, ``delay`` apart (what a real
+        client's backoff does); ``self.failed_connects`` counts the refusals."""
         await self.close()
         self.url = url
-        self.ready = None
-        await self.connect(timeout)
-        await self.wait_ready(timeout)
+        for attempt in range(1, attempts + 1):
+            self.ready = None
+            try:
+                await self.connect(timeout)
+                await self.wait_ready(timeout)
+                break
+            except (InvalidStatus, OSError, ConnectionError, TimeoutError):
+                self.failed_connects += 1
+                await self.close()
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(delay)
         await self.sync_and_wait(timeout=timeout)
 
     async def close(self) -> None:
