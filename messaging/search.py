@@ -200,6 +200,7 @@ def _wake_indexer(sender: Any, instance: Event, created: bool, **kwargs: Any) ->
 class SearchPage:
     results: list[dict[str, Any]]
     total: int
+    total_exact: bool
     page: int
     limit: int
 
@@ -297,7 +298,7 @@ def search_messages(member: Member, q: str, *, order: Order = "newest", page: in
                 "context_url": f"/api/v1/conversations/{conversation.pk}/messages?before={message.seq + 10}&limit=20",
             }
         )
-    return SearchPage(results=results, total=hits.total, page=page, limit=limit)
+    return SearchPage(results=results, total=hits.total, total_exact=hits.total_exact, page=page, limit=limit)
 
 
 __all__ = ["MessageSource", "register_record_detector", "search_messages"]

@@ -44,6 +44,7 @@ class SearchResultOut(Schema):
 class SearchOut(Schema):
     results: list[SearchResultOut]
     total: int
+    total_exact: bool = Field(..., description="false: newest-first stopped early; total is extrapolated")
     page: int
     limit: int
 
@@ -52,4 +53,10 @@ class SearchOut(Schema):
 def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, object]:
     member = access_member(authed_user(request), params.workspace)
     found = search_messages(member, params.q, order=params.order, page=params.page, limit=params.limit)
-    return {"results": found.results, "total": found.total, "page": found.page, "limit": found.limit}
+    return {
+        "results": found.results,
+        "total": found.total,
+        "total_exact": found.total_exact,
+        "page": found.page,
+        "limit": found.limit,
+    }

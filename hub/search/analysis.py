@@ -37,6 +37,8 @@ _LATIN = "0-9a-z\u00c0-\u024f"
 TOKEN_RE = re.compile(rf"(?P<sku>[{_LATIN}]+(?:-[{_LATIN}]+)+)|(?P<word>[{_LATIN}]+(?:'[a-z]+)?)|(?P<cjk>[{_CJK}]+)")
 CJK_RUN_RE = re.compile(rf"[{_CJK}]+")
 _WORD_RE = re.compile(rf"[{_LATIN}]+")
+# Combining marks and Hangul jamo can compose under NFKC (two characters become one).
+_COMPOSING_RE = re.compile("[\u0300-\u036f\u1100-\u11ff\u3130-\u318f\u3099\u309a\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,16 @@ class Normalized:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+@lru_cache(maxsize=8)
 def normalize(value: str) -> Normalized:
+    """Cached: indexing analyses each text twice (words and n-grams), right after each other."""
     if value.isascii():
         return Normalized(value.lower(), list(range(len(value))))
+    folded = unicodedata.normalize("NFKC", value).lower()
+    if len(folded) == len(value) and not _COMPOSING_RE.search(value):
+        # Without composing characters each character folds to >= 1 character, so equal length
+        # means one to one (the usual case: full-width forms) and offsets are unchanged.
+        return Normalized(folded, list(range(len(value))))
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(value):

@@ -72,6 +72,7 @@ class Hit:
 class HitPage:
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
+    total_exact: bool = True  # False: extrapolated from the part of the index scanned
 
 
 class IndexBusy(Exception):

@@ -280,3 +280,22 @@ def test_concurrent_writer_makes_the_indexer_skip_not_block(world: World) -> Non
     finally:
         held.cancel()
     assert found(world, world.member, "锁") == [msg_id]
+
+
+def test_permission_mask_and_allow_list_give_the_same_answer(world: World) -> None:
+    """Readers of most conversations get an exclusion mask, others an allow-list: both exact,
+    across several index segments (one commit per send here)."""
+    public = [make_channel(world, f"公开{i}") for i in range(3)]
+    private = make_channel(world, "私密", kind="private", member_ids=[world.member.user.pk])
+    expected_public = []
+    for conv in public:
+        expected_public.append(send(world, world.owner, conv, "季度 报表")["id"])
+        indexer.index_pending()  # a segment per message
+    secret = send(world, world.owner, private, "季度 报表 私密")["id"]
+    # member2 reads 3 of 4 conversations: the mask path; member reads all 4: no filter at all.
+    assert sorted(found(world, world.member2, "季度")) == sorted(expected_public)
+    assert sorted(found(world, world.member, "季度")) == sorted([*expected_public, secret])
+    # The guest reads none of them, then one shared channel: the allow-list path.
+    assert found(world, world.guest, "季度") == []
+    world.api(world.owner).post(f"/api/v1/conversations/{public[0]}/share", {"partner_id": world.customer.pk})
+    assert found(world, world.guest, "季度") == [expected_public[0]]
