@@ -98,6 +98,7 @@ class Room:
         self._flush_lock = asyncio.Lock()
         self._catchup_lock = asyncio.Lock()
         self._compacting = False
+        self._layer_sends = 0
         self._snapshot_rows = 0  # log rows since the snapshot, for triggering compaction
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -379,6 +380,11 @@ class Room:
     async def _group_send(self, message: dict[str, Any]) -> None:
         if self._layer is None:
             return
+        drop_every = settings.HUB_DOCS_FAULT_DROP_LAYER
+        if drop_every and message["type"] in ("doc.update", "doc.flushed"):
+            self._layer_sends += 1
+            if self._layer_sends % drop_every == 0:
+                return  # fault injection (tests): as if the layer dropped it at capacity
         try:
             await self._layer.group_send(self.group, message)
         except Exception:  # at-most-once layer; rooms heal from the log

@@ -254,6 +254,9 @@ HUB_DOCS_FLUSH_UPDATES = envint("HUB_DOCS_FLUSH_UPDATES", 64)
 HUB_DOCS_MAX_FRAME_BYTES = envint("HUB_DOCS_MAX_FRAME_BYTES", 2 * 1024 * 1024)
 HUB_DOCS_CATCHUP_SECONDS = envint("HUB_DOCS_CATCHUP_SECONDS", 5)
 HUB_DOCS_COMPACT_AFTER_ROWS = envint("HUB_DOCS_COMPACT_AFTER_ROWS", 500)
+# Fault injection for tests only: drop every Nth document update/flush message a room sends to
+# the channel layer (0 = never), to prove that rooms heal from the log.
+HUB_DOCS_FAULT_DROP_LAYER = envint("HUB_DOCS_FAULT_DROP_LAYER", 0)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ to play browsers. Transport-agnostic: ``handle`` takes a frame and returns the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -122,3 +123,69 @@ async def wait_for(predicate: Any, clients: list[SocketClient], seconds: float =
         for client in clients:
             await client.pump(timeout=0.05, rounds=50)
     return bool(predicate())
+
+
+class LiveClient:
+    """A YPeer on a real socket (``websockets``), with a background reader."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.peer = YPeer()
+        self.ws: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self.closed_code: int | None = None
+        self.received_at: list[float] = []
+
+    async def open(self) -> LiveClient:
+        from websockets.asyncio.client import connect
+
+        self.ws = await connect(self.url, max_size=None)
+        await self.ws.send(self.peer.hello())
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            async for frame in self.ws:
+                if isinstance(frame, bytes):
+                    self.received_at.append(asyncio.get_running_loop().time())
+                    for reply in self.peer.handle(frame):
+                        await self.ws.send(reply)
+        except ConnectionClosed as exc:
+            self.closed_code = exc.rcvd.code if exc.rcvd else None
+        if self.closed_code is None and self.ws.close_code is not None:
+            self.closed_code = self.ws.close_code
+
+    async def push(self) -> None:
+        for frame in self.peer.drain():
+            await self.ws.send(frame)
+
+    async def type_line(self, text: str, chunk: int = 1, pause: float = 0.0) -> None:
+        """Type ``text`` into a new paragraph of our own, ``chunk`` characters per update."""
+        node = self.peer.paragraph("")
+        typed = ""
+        for start in range(0, len(text), chunk):
+            piece = text[start : start + chunk]
+            node.insert(len(typed.encode()), piece)
+            typed += piece
+            await self.push()
+            if pause:
+                await asyncio.sleep(pause)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(self._reader, 5)
+
+
+async def converge(clients: list[LiveClient], predicate: Any, seconds: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if all(predicate(c.peer.text()) for c in clients):
+            return True
+        await asyncio.sleep(0.05)
+    return all(predicate(c.peer.text()) for c in clients)
