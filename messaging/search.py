@@ -227,7 +227,7 @@ def _people(member: Member, names: Iterable[str]) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
-def build_filters(member: Member, parsed: ParsedQuery, readable: dict[int, Conversation]) -> SearchFilters:
+def build_filters(member: Member, parsed: ParsedQuery, readable: set[int]) -> SearchFilters:
     all_ids = list(Conversation.objects.filter(workspace_id=member.workspace_id).values_list("id", flat=True))
     # The shorter list wins: a manager who reads nearly everything gets a small exclusion mask.
     # Hits are re-checked against ``readable`` anyway, so a conversation created between these
@@ -240,7 +240,8 @@ def build_filters(member: Member, parsed: ParsedQuery, readable: dict[int, Conve
     containers = None
     if parsed.channels:
         wanted = {fold(name) for name in parsed.channels}
-        containers = tuple(sorted(c.pk for c in readable.values() if c.name and fold(c.name) in wanted))
+        named = access.readable_conversations(member).exclude(name="").values_list("id", "name")
+        containers = tuple(sorted(pk for pk, name in named if fold(name) in wanted))
     return SearchFilters(
         allowed_acl=allowed,
         denied_acl=denied,
@@ -258,7 +259,8 @@ def build_filters(member: Member, parsed: ParsedQuery, readable: dict[int, Conve
 def search_messages(member: Member, q: str, *, order: Order = "newest", page: int = 1, limit: int = 20) -> SearchPage:
     """One page of messages matching ``q`` that ``member`` may read now."""
     parsed = parse_query(q, user_time_zone(member))
-    readable = {c.pk: c for c in access.readable_conversations(member)}
+    # Ids only: a workspace may have thousands of conversations and this runs per keystroke.
+    readable = set(access.readable_conversations(member).values_list("id", flat=True))
     request = SearchRequest(
         terms=tuple(parsed.terms),
         filters=build_filters(member, parsed, readable),
@@ -269,8 +271,8 @@ def search_messages(member: Member, q: str, *, order: Order = "newest", page: in
     hits = indexer.get_backend().search(member.workspace_id, request)
     rows = {
         m.pk: m
-        for m in Message.objects.select_related("sender").filter(
-            pk__in=[h.object_id for h in hits.hits], conversation_id__in=list(readable)
+        for m in Message.objects.select_related("sender", "conversation").filter(
+            pk__in=[h.object_id for h in hits.hits]
         )
     }
     results = []
@@ -278,9 +280,14 @@ def search_messages(member: Member, q: str, *, order: Order = "newest", page: in
         message = rows.get(hit.object_id)
         # Re-check what the index may not know yet: deleted, no longer readable, or edited
         # since it was indexed (the old words must not find it; the new ones will once indexed).
-        if message is None or message.deleted_at is not None or message_version(message) != hit.version:
+        if (
+            message is None
+            or message.conversation_id not in readable
+            or message.deleted_at is not None
+            or message_version(message) != hit.version
+        ):
             continue
-        conversation = readable[message.conversation_id]
+        conversation = message.conversation
         results.append(
             {
                 "message_id": message.pk,

@@ -196,7 +196,10 @@ def _text_query(term: TextTerm) -> query.Query | None:
     return parts[0] if len(parts) == 1 else query.And(parts)
 
 
-def compile_query(request: SearchRequest) -> query.Query:
+def compile_query(request: SearchRequest, *, dates: bool = True) -> query.Query:
+    """The whoosh query. ``dates=False`` leaves the date range out (newest-first checks it on
+    the ``created`` column instead: a 64-bit ``NumericRange`` is an OR of many terms, costly to
+    rebuild for every scan window)."""
     positive = [q for t in request.terms if not t.negated and (q := _text_query(t)) is not None]
     negative = [q for t in request.terms if t.negated and (q := _text_query(t)) is not None]
     f = request.filters
@@ -211,7 +214,7 @@ def compile_query(request: SearchRequest) -> query.Query:
         clauses.append(_any_of("mentions", f.mentions))
     clauses.extend(query.Term("has", h) for h in f.has)
     clauses.extend(query.Term("flags", flag) for flag in f.flags)
-    if f.since is not None or f.until is not None:
+    if dates and (f.since is not None or f.until is not None):
         start = micros(f.since) if f.since else None
         end = micros(f.until) if f.until else None
         clauses.append(query.NumericRange("created", start, end, endexcl=True))
@@ -226,16 +229,21 @@ def _impossible(f: SearchFilters) -> bool:
     return any(values is not None and len(values) == 0 for values in empty)
 
 
-FIRST_WINDOW = 4096
+FIRST_WINDOW = 1024
 
 
 def _newest_first(
-    searcher: Any, q: query.Query, allow: set[int] | None, mask: set[int] | None, want: int
+    searcher: Any,
+    q: query.Query,
+    allow: set[int] | None,
+    mask: set[int] | None,
+    want: int,
+    span: tuple[int | None, int | None] = (None, None),
 ) -> tuple[list[int], int, bool]:
     """Newest-first without matching the whole index: returns (docnums, total, total exact?).
 
     Documents are added in time order (live traffic appends; a rebuild walks the messages by
-    id), so higher docnums are newer. We match windows of docnums from the end — 4k docs, then
+    id), so higher docnums are newer. We match windows of docnums from the end — 1k docs, then
     4x larger each time — until ``want`` permitted hits are found, then sort those by
     ``created``. A common word at 1M messages thus touches only the newest few thousand
     documents instead of every match. When the scan stops early the total is extrapolated
@@ -244,6 +252,7 @@ def _newest_first(
     ranked by its ``created`` only among the windows scanned.
     """
     found: list[tuple[int, int]] = []  # (created, global docnum)
+    since, until = span
     scanned = 0
     total_docs = searcher.doc_count_all()
     window = FIRST_WINDOW
@@ -263,7 +272,9 @@ def _newest_first(
                     break
                 docnum = local + offset
                 if (allow is None or docnum in allow) and (mask is None or docnum not in mask):
-                    found.append((created[local], docnum))
+                    when = created[local]
+                    if (since is None or when >= since) and (until is None or when < until):
+                        found.append((when, docnum))
                 matcher.next()
             scanned += high - low
             high = low
@@ -339,12 +350,14 @@ class WhooshBackend:
         searcher = self._searcher(workspace_id)
         if searcher is None:
             return HitPage()
-        q = compile_query(request)
+        newest = request.order == "newest" or not any(not t.negated for t in request.terms)
+        q = compile_query(request, dates=not newest)
         allow = self._docset(searcher, f.allowed_acl) if f.allowed_acl is not None else None
         mask = self._docset(searcher, f.denied_acl) if f.denied_acl else None
         want = request.offset + request.limit
-        if request.order == "newest" or isinstance(q, query.Every):
-            docnums, total, exact = _newest_first(searcher, q, allow, mask, want)
+        if newest:
+            span = (micros(f.since) if f.since else None, micros(f.until) if f.until else None)
+            docnums, total, exact = _newest_first(searcher, q, allow, mask, want, span)
             page = docnums[request.offset : want]
             hits = [self._hit(searcher, d, 0.0) for d in page]
             return HitPage(hits=hits, total=total, total_exact=exact)

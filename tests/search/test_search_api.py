@@ -141,6 +141,8 @@ def test_dates_use_the_users_time_zone(world: World) -> None:
     Message.objects.filter(pk=early).update(created_at=datetime(2026, 5, 1, 15, 30, tzinfo=UTC))
     indexer.rebuild_workspace(world.workspace.pk)
     assert found(world, world.member, "对账 on:2026-05-01") == [early]
+    assert found(world, world.member, "对账 on:2026-05-01", order="relevance") == [early]  # NumericRange path
+    assert found(world, world.member, "on:2026-05-01") == [early]  # operators alone
     assert found(world, world.member, "对账 on:2026-05-02") == [late]
     assert found(world, world.member, "对账 after:2026-05-01") == [late]
     assert found(world, world.member, "对账 before:2026-05-02") == [early]
