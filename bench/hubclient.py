@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 
 @dataclass
@@ -259,15 +259,29 @@ class HubSocket:
 
 
 async def open_many(
-    urls_tokens: list[tuple[str, str]], *, concurrency: int = 50, timeout: float = 120.0, **kwargs: Any
+    urls_tokens: list[tuple[str, str]],
+    *,
+    concurrency: int = 10,
+    timeout: float = 300.0,
+    attempts: int = 5,
+    **kwargs: Any,
 ) -> list[HubSocket]:
-    """Open many sockets with bounded concurrency (a connect storm would time out on 2 cores)."""
+    """Open many sockets with bounded concurrency (a connect storm would time out on 2 cores);
+    a refused or dropped handshake is retried up to ``attempts`` times, 1 s apart."""
     sem = asyncio.Semaphore(concurrency)
     sockets = [HubSocket(url, token, name=f"s{i}", **kwargs) for i, (url, token) in enumerate(urls_tokens)]
 
     async def one(sock: HubSocket) -> None:
-        async with sem:
-            await sock.connect()
+        for attempt in range(1, attempts + 1):
+            async with sem:
+                try:
+                    await sock.connect()
+                    return
+                except (InvalidStatus, InvalidMessage, OSError, TimeoutError):
+                    sock.failed_connects += 1
+                    if attempt == attempts:
+                        raise
+            await asyncio.sleep(1.0)
 
     await asyncio.wait_for(asyncio.gather(*(one(s) for s in sockets)), timeout)
     return sockets
