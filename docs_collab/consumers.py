@@ -2,13 +2,14 @@
 to the room (``room.py``).
 
 Close codes: 4401 not signed in, 4404 no such document (or not readable: never confirms an id),
-4400 malformed frame or Yjs update, 4413 frame too large, 4409 the document was restored or the
+4400 malformed frame or Yjs update, 4413 frame too large, 4429 too many frames, 4409 the document was restored or the
 client's ``?epoch=`` is stale — reload.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,6 +27,27 @@ CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_LARGE = 4413
+CLOSE_RATE_LIMITED = 4429
+
+
+class FrameBudget:
+    """Token bucket per socket: a person typing sends tens of frames a second; a client that
+    floods hundreds per second for long is broken or hostile and is closed."""
+
+    def __init__(self, per_second: float, burst: float) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 def _query_epoch(scope: dict[str, Any]) -> int | None:
@@ -41,6 +63,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     user_id: int
     wants_edit: bool
     room: room.Room | None = None
+    budget: FrameBudget
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -63,6 +86,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         self.user_id = user.pk
         self.wants_edit = grant.can_edit
+        rate = settings.HUB_DOCS_FRAMES_PER_SECOND
+        self.budget = FrameBudget(rate, rate * 4)
         self.room, _ = await room.join(document_id, self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -75,6 +100,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if len(bytes_data) > settings.HUB_DOCS_MAX_FRAME_BYTES:
             await self._leave()
             await self.close(code=CLOSE_TOO_LARGE)
+            return
+        if not self.budget.take():
+            await self._leave()
+            await self.close(code=CLOSE_RATE_LIMITED)
             return
         try:
             await self.room.receive(self, bytes_data)

@@ -48,6 +48,7 @@ PROCESS_ID = uuid.uuid4().hex
 
 CLOSE_RELOAD = 4409  # the document was restored: reload it
 READ_ONLY_NOTICE_EVERY = 50  # refused updates between two repeated notices to the same socket
+COMPACT_ON_CLOSE_ROWS = 20  # log rows since the snapshot worth folding when a room closes
 
 
 class Peer(Protocol):
@@ -126,6 +127,10 @@ class Room:
         if self._flush_timer is not None:
             self._flush_timer.cancel()
         await self.flush()
+        if self._snapshot_rows >= COMPACT_ON_CLOSE_ROWS and not self._compacting:
+            # The next open of this document then loads one snapshot instead of a long log.
+            self._compacting = True
+            await self._compact()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

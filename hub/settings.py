@@ -254,6 +254,7 @@ HUB_DOCS_FLUSH_UPDATES = envint("HUB_DOCS_FLUSH_UPDATES", 64)
 HUB_DOCS_MAX_FRAME_BYTES = envint("HUB_DOCS_MAX_FRAME_BYTES", 2 * 1024 * 1024)
 HUB_DOCS_CATCHUP_SECONDS = envint("HUB_DOCS_CATCHUP_SECONDS", 5)
 HUB_DOCS_COMPACT_AFTER_ROWS = envint("HUB_DOCS_COMPACT_AFTER_ROWS", 500)
+HUB_DOCS_FRAMES_PER_SECOND = envint("HUB_DOCS_FRAMES_PER_SECOND", 100)  # per socket, burst ×4
 # Fault injection for tests only: drop every Nth document update/flush message a room sends to
 # the channel layer (0 = never), to prove that rooms heal from the log.
 HUB_DOCS_FAULT_DROP_LAYER = envint("HUB_DOCS_FAULT_DROP_LAYER", 0)

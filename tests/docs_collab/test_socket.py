@@ -258,3 +258,37 @@ async def test_flush_hint_with_missing_relays_triggers_a_log_read(
         {"type": "doc.flushed", "origin": "other", "first_seq": seq, "last_seq": seq, "from_n": 1, "through_n": 1}
     )
     assert await wait_for(lambda: client.peer.text() == "relay was dropped", [client], seconds=2)
+
+
+async def test_frame_flood_is_closed_4429(world: World, connect: Any, doc_settings: Any) -> None:
+    doc_settings.HUB_DOCS_FRAMES_PER_SECOND = 5  # burst 20
+    document = await _doc(world)
+    flooder = await connect(document.pk, world.owner)
+    for _ in range(40):
+        await flooder.send(protocol.encode_query_awareness())
+    await flooder.pump(0.3)
+    assert flooder.closed_code == 4429
+    calm = await connect(document.pk, world.member)
+    for _ in range(5):
+        await calm.send(protocol.encode_query_awareness())
+    await calm.pump(0.2)
+    assert calm.closed_code is None
+
+
+async def test_closing_room_compacts_a_long_log(world: World, connect: Any, doc_settings: Any) -> None:
+    document = await _doc(world)
+    client = await connect(document.pk, world.owner)
+    node = client.peer.paragraph("")
+    for i in range(30):
+        node.insert(i, "x")
+        await client.push()
+        await asyncio.sleep(0.03)  # > flush interval: one row per keystroke here
+    await client.pump(0.2)
+    await client.close()
+    for _ in range(100):
+        if not room.open_rooms():
+            break
+        await asyncio.sleep(0.02)
+    count = await database_sync_to_async(DocUpdate.objects.filter(document=document).count)()
+    assert count == 0
+    assert await database_sync_to_async(stored_text)(document.pk) == "x" * 30
