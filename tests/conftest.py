@@ -98,10 +98,12 @@ class ApiClient:
         return self.client.get(path, params, **self._headers())
 
     def post(self, path: str, body: Any = None) -> Any:
-        return self.client.post(path, body if body is not None else {}, content_type="application/json", **self._headers())
+        data = body if body is not None else {}
+        return self.client.post(path, data, content_type="application/json", **self._headers())
 
     def patch(self, path: str, body: Any = None) -> Any:
-        return self.client.patch(path, body if body is not None else {}, content_type="application/json", **self._headers())
+        data = body if body is not None else {}
+        return self.client.patch(path, data, content_type="application/json", **self._headers())
 
     def delete(self, path: str) -> Any:
         return self.client.delete(path, **self._headers())
