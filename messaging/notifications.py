@@ -33,19 +33,27 @@ def recipients(message: Message, mentions: Mentions) -> dict[int, str]:
       @all also needs level "all" or "mentions".
     """
     conversation = message.conversation
-    participants = {
-        p.user_id: p
-        for p in Participant.objects.filter(conversation=conversation, active=True).exclude(user_id=message.sender_id)
-    }
+    followers: list[int] = []
+    if message.thread_root_id is not None:
+        followers = list(
+            ThreadFollow.objects.filter(root_id=message.thread_root_id, following=True).values_list(
+                "user_id", flat=True
+            )
+        )
+    everyone = mentions.broadcast or conversation.kind in (Conversation.Kind.DM, Conversation.Kind.GROUP)
+    wanted = set(mentions.user_ids) | set(followers)
+    if not everyone and not wanted:
+        return {}  # the common case in a big channel: no query, no rows
+    rows = Participant.objects.filter(conversation=conversation, active=True).exclude(user_id=message.sender_id)
+    if not everyone:
+        rows = rows.filter(user_id__in=wanted)
+    participants = {p.user_id: p for p in rows}
     reasons: dict[int, str] = {}
 
     def quiet(p: Participant) -> bool:
         return p.muted or p.notification_level == Participant.Level.NOTHING
 
-    if message.thread_root_id is not None:
-        followers = ThreadFollow.objects.filter(root_id=message.thread_root_id, following=True).values_list(
-            "user_id", flat=True
-        )
+    if followers:
         for user_id in followers:
             p = participants.get(user_id)
             if p is not None and not quiet(p) and p.notification_level == Participant.Level.ALL:
@@ -84,6 +92,7 @@ def queue_for_message(message: Message, mentions: Mentions) -> None:
         ],
         ignore_conflicts=True,
     )
+
     def schedule_all() -> None:
         for user_id in reasons:
             schedule_digest(user_id)

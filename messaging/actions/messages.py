@@ -17,7 +17,7 @@ from hub.rendering import render_markdown
 from messaging import access, notifications
 from messaging.actions._common import check_send_rate, validate_body
 from messaging.eventlog import append_event, next_seq
-from messaging.mentions import Mentions, find_mentions
+from messaging.mentions import MENTION_RE, Mentions, find_mentions
 from messaging.models import (
     Attachment,
     Conversation,
@@ -30,7 +30,7 @@ from messaging.models import (
     SavedMessage,
     ThreadFollow,
 )
-from messaging.serializers import message_payload, reaction_summary
+from messaging.serializers import message_payload, prime_new_message, reaction_summary
 
 MAX_ATTACHMENTS = 10
 
@@ -104,6 +104,13 @@ def _check_broadcast(member: Member, conversation: Conversation, mentions: Menti
         access.check_can_broadcast(member, conversation)
 
 
+def _find_mentions(body: str, conversation: Conversation) -> Mentions:
+    # Most messages mention nobody: only load the conversation's people when there is an "@".
+    if not MENTION_RE.search(body):
+        return Mentions([], False)
+    return find_mentions(body, _mention_candidates(conversation))
+
+
 def _mention_candidates(conversation: Conversation) -> list[Member]:
     return list(
         Member.objects.select_related("user").filter(
@@ -130,7 +137,7 @@ def do_send_message(
     """Caller has checked permission. ``mention_source`` is the part of the body whose
     @mentions count (a forwarded quote must not ping people a second time)."""
     rendered = render_markdown(body)
-    mentions = find_mentions(body if mention_source is None else mention_source, _mention_candidates(conversation))
+    mentions = _find_mentions(body if mention_source is None else mention_source, conversation)
     _check_broadcast(member, conversation, mentions)
     seq = next_seq(conversation.pk)
     now = timezone.now()
@@ -152,6 +159,7 @@ def do_send_message(
     )
     if attachments:
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(message=message)
+    prime_new_message(message, attachments or [])
     append_event(conversation.pk, "message.new", {"message": message_payload(message)}, seq=seq)
     # The sender has read what they wrote.
     Participant.objects.filter(conversation=conversation, user_id=member.user_id, last_read_seq__lt=seq).update(
@@ -181,7 +189,7 @@ def check_edit_message(member: Member, message: Message, body: str) -> Message:
     body = validate_body(body, allow_empty=message.attachments.exists())
     if body == message.body:
         return message
-    mentions = find_mentions(body, _mention_candidates(message.conversation))
+    mentions = _find_mentions(body, message.conversation)
     _check_broadcast(member, message.conversation, mentions)
     return do_edit_message(member, message, body, mentions)
 

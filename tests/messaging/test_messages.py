@@ -286,3 +286,29 @@ def test_broadcast_mention_restricted_in_big_channels(world: World, conv: int) -
     world.workspace.broadcast_mention_threshold = 50
     world.workspace.save()
     assert send(world, world.member, conv, "@所有人 小频道随便用")["id"]
+
+
+def test_send_query_count_does_not_grow_with_channel_size(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hub.models import Member
+    from tests.conftest import make_persona
+
+    small = create_conversation(world, world.owner, "public", "小", member_ids=[world.member.user.pk])
+    crowd = []
+    for i in range(40):
+        persona = make_persona(f"staff{i}@tea.test", f"员工{i}")
+        Member.objects.create(workspace=world.workspace, user=persona.user, role=Member.Role.MEMBER)
+        crowd.append(persona.user.pk)
+    big = create_conversation(world, world.owner, "public", "大", member_ids=[world.member.user.pk, *crowd])
+
+    def count(conv: int) -> int:
+        send(world, world.owner, conv, "warm-up")
+        with CaptureQueriesContext(connection) as ctx:
+            send(world, world.owner, conv, "普通消息，没有提到任何人")
+        return len(ctx.captured_queries)
+
+    small_count = count(small)
+    assert small_count <= 16, small_count
+    assert count(big) == small_count
