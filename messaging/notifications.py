@@ -157,12 +157,22 @@ def deliver_digest(user_id: int, now: datetime | None = None) -> int:
         return 0
     if rows[0].created_at > now - timedelta(minutes=prefs.email_delay_minutes):
         return 0  # not due yet; the task scheduled for the newest row will come back
+    # Only conversations the person is still in, in workspaces they still belong to: an
+    # unshare or a removal after the mention must not leak the message by email.
     read_upto = dict(
-        Participant.objects.filter(user_id=user_id, conversation_id__in={r.conversation_id for r in rows}).values_list(
-            "conversation_id", "last_read_seq"
-        )
+        Participant.objects.filter(
+            user_id=user_id,
+            active=True,
+            conversation_id__in={r.conversation_id for r in rows},
+            conversation__workspace__members__user_id=user_id,
+            conversation__workspace__members__is_active=True,
+        ).values_list("conversation_id", "last_read_seq")
     )
-    unread = [r for r in rows if read_upto.get(r.conversation_id, 0) < r.seq and r.message.deleted_at is None]
+    unread = [
+        r
+        for r in rows
+        if r.conversation_id in read_upto and read_upto[r.conversation_id] < r.seq and r.message.deleted_at is None
+    ]
     if not unread or not prefs.email_enabled:
         PendingNotification.objects.filter(pk__in=[r.pk for r in rows]).update(emailed_at=now)
         return 0

@@ -166,3 +166,18 @@ def test_admin_pages_are_read_only(world: World, conv: int, admin_client: Any) -
     assert admin_client.get("/admin/messaging/message/add/").status_code == 403
     res = admin_client.post(f"/admin/messaging/message/{msg['id']}/delete/", {"post": "yes"})
     assert res.status_code == 403
+
+
+def test_no_email_after_access_ended(world: World) -> None:
+    from tests.messaging.helpers_http import shared_channel
+
+    shared = shared_channel(world)
+    send(world, world.guest, shared, "我在")  # the guest's participant row appears
+    send(world, world.member, shared, "@赵顾客 报价见附件")
+    private = create_conversation(world, world.owner, "private", "内部", member_ids=[world.member2.user.pk])
+    send(world, world.owner, private, "@member2 内部消息")
+    assert set(_reasons(world)) == {world.guest.user.pk, world.member2.user.pk}
+    world.api(world.owner).delete(f"/api/v1/conversations/{shared}/share/{world.customer.pk}")
+    world.api(world.owner).delete(f"/api/v1/conversations/{private}/members/{world.member2.user.pk}")
+    assert notifications.send_due_digests(_later()) == 0
+    assert mail.outbox == []
