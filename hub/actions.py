@@ -224,10 +224,16 @@ def do_accept_invitation(user: User, token: str, ip: str | None = None) -> Membe
 
 
 @transaction.atomic
-def do_revoke_invitation(actor: Member, invitation: Invitation) -> None:
+def do_revoke_invitation(actor: Member | None, invitation: Invitation, *, operator: User | None = None) -> None:
+    """``actor`` None is a site operator (Django admin), named by ``operator`` in the audit log."""
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit("invitation.revoke", actor=actor.user, workspace=actor.workspace_id, target=invitation)
+    audit(
+        "invitation.revoke",
+        actor=actor.user if actor is not None else operator,
+        workspace=invitation.workspace_id,
+        target=invitation,
+    )
 
 
 @transaction.atomic
@@ -266,16 +272,27 @@ def do_change_role(actor: Member, member: Member, role: str) -> Member:
 
 
 @transaction.atomic
-def do_deactivate_member(actor: Member, member: Member) -> Member:
-    """Removes a person from one workspace at once: open sockets are closed on commit."""
-    if member.pk == actor.pk:
-        raise PermissionDenied("you cannot deactivate yourself")
-    if not can_manage_role(actor, member.role):
-        raise PermissionDenied("you cannot deactivate this member")
+def do_deactivate_member(actor: Member | None, member: Member, *, operator: User | None = None) -> Member:
+    """Removes a person from one workspace at once: open sockets are closed on commit.
+
+    ``actor`` None is a site operator (Django admin), named by ``operator`` in the audit log;
+    the role rules below apply to workspace admins only.
+    """
+    if actor is not None:
+        if member.pk == actor.pk:
+            raise PermissionDenied("you cannot deactivate yourself")
+        if not can_manage_role(actor, member.role):
+            raise PermissionDenied("you cannot deactivate this member")
     member.is_active = False
     member.deactivated_at = timezone.now()
     member.save(update_fields=["is_active", "deactivated_at"])
-    audit("member.deactivate", actor=actor.user, workspace=actor.workspace_id, target=member)
+    audit(
+        "member.deactivate",
+        actor=actor.user if actor is not None else operator,
+        workspace=member.workspace_id,
+        target=member,
+        by_operator=actor is None,
+    )
     transaction.on_commit(
         lambda: access_revoked.send(sender=Member, user_id=member.user_id, workspace_id=member.workspace_id)
     )
@@ -294,7 +311,8 @@ def do_deactivate_user(actor: User | None, user: User, workspace: Workspace | No
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     # Sessions are signed blobs keyed by id; the user id lives inside, so scan and match.
     user_key = str(user.pk)
-    doomed = [s.session_key for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == user_key]
+    live = Session.objects.filter(expire_date__gt=timezone.now())
+    doomed = [s.session_key for s in live.iterator() if s.get_decoded().get("_auth_user_id") == user_key]
     Session.objects.filter(session_key__in=doomed).delete()
     audit("user.deactivate", actor=actor, workspace=workspace, target=user, sessions=len(doomed))
     transaction.on_commit(lambda: access_revoked.send(sender=User, user_id=user.pk, workspace_id=None))

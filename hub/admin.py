@@ -81,14 +81,14 @@ class MemberAdmin(admin.ModelAdmin[Member]):
 
     @admin.action(description="Deactivate membership (closes their sockets)")
     def deactivate_members(self, request: HttpRequest, queryset: QuerySet[Member]) -> None:
+        operator = request.user if isinstance(request.user, User) else None
         count = 0
         for member in queryset.filter(is_active=True).select_related("user", "workspace"):
-            # The operator acts as the workspace's owner would; the audit log names them.
-            owner = Member.objects.filter(workspace=member.workspace, role=Member.Role.OWNER, is_active=True).first()
-            if owner is None or owner.pk == member.pk:
+            # A workspace must keep its owner; ownership moves in the app first.
+            if member.role == Member.Role.OWNER:
                 self.message_user(request, f"Skipped {member}: owners are not deactivated here.", messages.WARNING)
                 continue
-            actions.do_deactivate_member(owner, member)
+            actions.do_deactivate_member(None, member, operator=operator)
             count += 1
         self.message_user(request, f"Deactivated {count} membership(s).")
 
@@ -115,10 +115,9 @@ class InvitationAdmin(admin.ModelAdmin[Invitation]):
 
     @admin.action(description="Revoke invitations")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        operator = request.user if isinstance(request.user, User) else None
         for invitation in queryset.filter(revoked_at__isnull=True):
-            owner = Member.objects.filter(workspace_id=invitation.workspace_id, role=Member.Role.OWNER).first()
-            if owner is not None:
-                actions.do_revoke_invitation(owner, invitation)
+            actions.do_revoke_invitation(None, invitation, operator=operator)
 
 
 @admin.register(ApiToken)

@@ -65,6 +65,11 @@ def test_admin_deactivate_membership_action(world: World, operator: Client) -> N
     assert not member.is_active
     assert owner.is_active  # owners are skipped
     assert User.objects.get(pk=world.member2.user.pk).is_active  # only the membership
+    event = AuditEvent.objects.get(action="member.deactivate")
+    assert event.actor is not None
+    assert event.actor.email == "root@ops.test"
+    assert event.workspace_id == world.workspace.pk
+    assert event.data == {"by_operator": True}
 
 
 def test_audit_log_is_read_only_in_admin(world: World, operator: Client) -> None:
