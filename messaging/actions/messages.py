@@ -368,6 +368,10 @@ def check_forward_message(
         return _same_send(existing, target), False
     if message.deleted_at is not None:
         raise NotFound("message")
+    # Workspaces are tenants: one company's messages never travel into another's, even by
+    # someone who belongs to both.
+    if target.workspace_id != message.conversation.workspace_id:
+        raise NotFound("conversation")
     access.check_can_post(target_member, target)
     comment = validate_body(comment, allow_empty=True)
     check_send_rate(member.user_id)

@@ -312,3 +312,21 @@ def test_send_query_count_does_not_grow_with_channel_size(world: World) -> None:
     small_count = count(small)
     assert small_count <= 16, small_count
     assert count(big) == small_count
+
+
+def test_forward_never_crosses_workspaces(world: World, conv: int) -> None:
+    from hub.models import Member
+
+    msg = send(world, world.member, conv, "内部价格")
+    # The member also belongs to the other company.
+    Member.objects.create(workspace=world.other_workspace, user=world.member.user, role=Member.Role.MEMBER)
+    res = world.api(world.member).post(
+        "/api/v1/conversations", {"workspace_id": world.other_workspace.pk, "kind": "private", "name": "别家"}
+    )
+    assert res.status_code == 201, res.content
+    elsewhere = res.json()["id"]
+    res = world.api(world.member).post(
+        f"/api/v1/messages/{msg['id']}/forward", {"conversation_id": elsewhere, "client_id": str(uuid.uuid4())}
+    )
+    assert res.status_code == 404
+    assert world.api(world.member).get(f"/api/v1/conversations/{elsewhere}/messages").json()["messages"] == []
