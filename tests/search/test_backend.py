@@ -101,3 +101,13 @@ def test_empty_or_missing_index_answers_nothing(tmp_path: Path) -> None:
     backend.writer(1).commit()  # an empty index
     assert _ids(backend, SearchFilters(allowed_acl=None))[0] == []
     assert _ids(backend, SearchFilters(allowed_acl=()))[0] == []
+
+
+def test_an_index_with_an_old_schema_is_recreated(tmp_path: Path) -> None:
+    from whoosh import fields, index
+
+    (tmp_path / "1").mkdir()
+    index.create_in(str(tmp_path / "1"), fields.Schema(id=fields.ID(unique=True, stored=True), acl=fields.KEYWORD()))
+    backend = WhooshBackend(tmp_path)
+    _fill(backend, [_doc(1, 0)], per_commit=1)
+    assert _ids(backend, SearchFilters(allowed_acl=None))[0] == [1]
