@@ -76,9 +76,6 @@ def create_conversation(request: HttpRequest, payload: ConversationIn) -> Status
         _, source = access.access_conversation(user, payload.from_conversation_id)
     if payload.from_message_id is not None:
         _, quote = access.access_message(user, payload.from_message_id)
-    for other in (source, quote.conversation if quote else None):
-        if other is not None and other.workspace_id != member.workspace_id:
-            raise NotFound("conversation")
     conversation = actions.check_create_group(member, payload.member_ids, payload.name, source=source, quote=quote)
     return Status(201, conversation_payload(conversation))
 

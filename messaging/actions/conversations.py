@@ -95,6 +95,9 @@ def check_create_group(
     with ``quote``, the group opens with that message quoted (and linked by forwarded_from).
 
     The caller has already checked that the creator can read ``source`` / ``quote``."""
+    for origin in (source, quote.conversation if quote is not None else None):
+        if origin is not None and origin.workspace_id != creator.workspace_id:
+            raise NotFound("conversation")  # tenants never mix, even for people in both
     ids = list(member_ids)
     if source is not None:
         ids += list(

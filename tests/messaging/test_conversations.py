@@ -347,3 +347,15 @@ def test_group_with_a_guest_cannot_become_a_channel(world: World) -> None:
     assert res.status_code == 400 and error_code(res) == "has_guests"
     res = world.api(world.guest).post(f"/api/v1/conversations/{group}/convert", {"name": "客户小组"})
     assert res.status_code == 403 and error_code(res) == "guest"
+
+
+def test_group_from_another_workspace_is_404(world: World) -> None:
+    from hub.models import Member
+
+    dm = create_conversation(world, world.member, "dm", "", member_ids=[world.member2.user.pk])
+    msg = send(world, world.member, dm, "内部")
+    Member.objects.create(workspace=world.other_workspace, user=world.member.user, role=Member.Role.MEMBER)
+    base = {"workspace_id": world.other_workspace.pk, "kind": "group", "member_ids": [world.outsider.user.pk]}
+    api = world.api(world.member)
+    assert api.post("/api/v1/conversations", {**base, "from_message_id": msg["id"]}).status_code == 404
+    assert api.post("/api/v1/conversations", {**base, "from_conversation_id": dm}).status_code == 404
