@@ -19,9 +19,13 @@ def test_send_assigns_gap_free_seq_and_retry_returns_original(world: World) -> N
     conv = _channel(world)
     owner = world.api(world.owner)
     client_id = str(uuid.uuid4())
-    first = owner.post(f"/api/v1/conversations/{conv}/messages", {"body": "客户的**订单**已发货", "client_id": client_id})
+    first = owner.post(
+        f"/api/v1/conversations/{conv}/messages", {"body": "客户的**订单**已发货", "client_id": client_id}
+    )
     assert first.status_code == 201, first.content
-    again = owner.post(f"/api/v1/conversations/{conv}/messages", {"body": "客户的**订单**已发货", "client_id": client_id})
+    again = owner.post(
+        f"/api/v1/conversations/{conv}/messages", {"body": "客户的**订单**已发货", "client_id": client_id}
+    )
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["seq"] == first.json()["seq"]
     assert "<strong>订单</strong>" in first.json()["html"]
@@ -30,7 +34,10 @@ def test_send_assigns_gap_free_seq_and_retry_returns_original(world: World) -> N
     events = owner.get(f"/api/v1/conversations/{conv}/events", after_seq=0).json()["events"]
     seqs = [e["seq"] for e in events]
     assert seqs == list(range(1, len(seqs) + 1))
-    assert [e["message"]["id"] for e in events if e["type"] == "message.new"] == [first.json()["id"], second.json()["id"]]
+    assert [e["message"]["id"] for e in events if e["type"] == "message.new"] == [
+        first.json()["id"],
+        second.json()["id"],
+    ]
 
 
 def test_outsider_gets_404_and_guest_cannot_read_unshared(world: World) -> None:
@@ -44,7 +51,9 @@ def test_outsider_gets_404_and_guest_cannot_read_unshared(world: World) -> None:
 
 def test_receipts_count_readers(world: World) -> None:
     conv = _channel(world, kind="private", member_ids=[world.member.user.pk, world.member2.user.pk])
-    sent = world.api(world.owner).post(f"/api/v1/conversations/{conv}/messages", {"body": "hi", "client_id": str(uuid.uuid4())})
+    sent = world.api(world.owner).post(
+        f"/api/v1/conversations/{conv}/messages", {"body": "hi", "client_id": str(uuid.uuid4())}
+    )
     msg = sent.json()
     assert world.api(world.member).post(f"/api/v1/conversations/{conv}/read", {"seq": msg["seq"]}).status_code == 200
     receipts = world.api(world.owner).get(f"/api/v1/messages/{msg['id']}/receipts").json()
