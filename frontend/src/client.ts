@@ -84,6 +84,8 @@ export class HubClient {
   private readSent: Record<number, number> = {};
   private readTimer: ReturnType<typeof setTimeout> | null = null;
   private listRefresh: ReturnType<typeof setTimeout> | null = null;
+  private wantedId: number | null = null;
+  private routeToken = 0;
   /** Set by the timeline: true while the newest message is in view. */
   atBottom = true;
 
@@ -161,6 +163,8 @@ export class HubClient {
   }
 
   private async applyRoute(route: Route, initial: boolean): Promise<void> {
+    // A newer navigation while this one waits for the list wins (a click during loading).
+    const token = ++this.routeToken;
     const workspaces = this.state.me.workspaces;
     let workspaceId = route.workspaceId;
     if (workspaceId === null || !workspaces.some((w) => w.id === workspaceId)) {
@@ -173,6 +177,7 @@ export class HubClient {
       if (workspaceId !== null) {
         localStorage.setItem(WS_KEY, String(workspaceId));
         await this.loadConversations();
+        if (token !== this.routeToken) return;
       }
     }
     this.openConversation(route.workspaceId === workspaceId ? route.conversationId : null);
@@ -205,11 +210,17 @@ export class HubClient {
     // Keep what the socket already moved on (the list may be older than our cursor).
     const merged = list.map((summary) => ({ ...summary, last_seq: Math.max(summary.last_seq, convs[summary.id].appliedSeq) }));
     this.set({ conversations: merged, convs, listStatus: "ready" });
+    if (this.wantedId !== null && convs[this.wantedId]) this.openConversation(this.wantedId);
     if (Object.keys(newcomers).length && this.state.socket === "open") this.socket.send({ type: "sync", cursors: newcomers });
   }
 
   openConversation(id: number | null): void {
-    if (id !== null && !this.state.convs[id]) id = null;
+    this.wantedId = null;
+    if (id !== null && !this.state.convs[id]) {
+      // Asked for before the list arrived (a click during loading): open it when it does.
+      if (this.state.listStatus !== "ready") this.wantedId = id;
+      id = null;
+    }
     this.set({ activeId: id });
     if (id === null) return;
     const conv = this.state.convs[id];

@@ -16,9 +16,22 @@ export type Row<T> =
   | { kind: "day"; key: string; label: string }
   | { kind: "message"; key: string; item: T; first: boolean };
 
+// Building an Intl.DateTimeFormat costs far more than using one: keep one per shape.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.DateTimeFormat(locale, options);
+    formatters.set(key, found);
+  }
+  return found;
+}
+
 /** Calendar day of an instant in a time zone, as YYYY-MM-DD. */
 export function dayKey(iso: string, timeZone?: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
+  const parts = formatter("en-CA", {
     timeZone,
     year: "numeric",
     month: "2-digit",
@@ -34,7 +47,7 @@ export function dayLabel(iso: string, lang: Lang, timeZone?: string, now: Date =
   const yesterday = new Date(now.getTime() - 24 * 3600 * 1000);
   if (key === dayKey(yesterday.toISOString(), timeZone)) return translate(lang, "yesterday");
   const sameYear = key.slice(0, 4) === dayKey(now.toISOString(), timeZone).slice(0, 4);
-  return new Intl.DateTimeFormat(lang, {
+  return formatter(lang, {
     timeZone,
     year: sameYear ? undefined : "numeric",
     month: "long",
@@ -44,9 +57,7 @@ export function dayLabel(iso: string, lang: Lang, timeZone?: string, now: Date =
 }
 
 export function timeLabel(iso: string, lang: Lang, timeZone?: string): string {
-  return new Intl.DateTimeFormat(lang, { timeZone, hour: "2-digit", minute: "2-digit", hour12: false }).format(
-    new Date(iso),
-  );
+  return formatter(lang, { timeZone, hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(iso));
 }
 
 /**
@@ -67,6 +78,7 @@ export function layoutRows<T extends TimelineItemLike>(
     const day = dayKey(item.created_at, timeZone);
     const newDay = day !== previousDay;
     if (newDay) rows.push({ kind: "day", key: `day-${day}`, label: dayLabel(item.created_at, lang, timeZone, now) });
+    // (dayLabel runs once per calendar day, not once per message.)
     const first =
       newDay ||
       previous === null ||
@@ -82,7 +94,7 @@ export function layoutRows<T extends TimelineItemLike>(
 export function validTimeZone(tz: string | undefined): string | undefined {
   if (!tz) return undefined;
   try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
+    formatter("en", { timeZone: tz });
     return tz;
   } catch {
     return undefined;

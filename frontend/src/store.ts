@@ -182,14 +182,19 @@ export function mergeHistory(
   page: Message[],
   opts: { hasMoreBefore?: boolean; older: boolean },
 ): ConvState {
-  let messages = conv.messages;
-  let pending = conv.pending;
+  // One pass through a map and one sort: pages can be large (and conversations long), so no
+  // per-message search through the whole timeline.
+  const byId = new Map<number, Message>();
+  for (const message of conv.messages) byId.set(message.id, message);
+  const echoed = new Set<string>();
   for (const message of page) {
     const touchedAt = conv.touched[message.id];
-    if (touchedAt !== undefined && touchedAt > message.seq && messages.some((m) => m.id === message.id)) continue;
-    messages = upsertMessage(messages, message);
-    pending = dropPending(pending, message.client_id);
+    if (touchedAt !== undefined && touchedAt > message.seq && byId.has(message.id)) continue;
+    byId.set(message.id, message);
+    if (message.client_id) echoed.add(message.client_id);
   }
+  const messages = Array.from(byId.values()).sort((a, b) => a.seq - b.seq);
+  const pending = echoed.size ? conv.pending.filter((p) => !echoed.has(p.client_id)) : conv.pending;
   const hasMoreBefore =
     opts.hasMoreBefore !== undefined && (opts.older || !conv.historyLoaded) ? opts.hasMoreBefore : conv.hasMoreBefore;
   return { ...conv, messages, pending, historyLoaded: true, hasMoreBefore };

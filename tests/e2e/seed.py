@@ -45,6 +45,12 @@ ids = {
     "gap": channel("丢包"),
 }
 
+# A second workspace of Alice's, for the workspace switcher.
+branch = hub_actions.do_create_workspace(alice, "上海分公司")
+branch_owner = Member.objects.get(workspace=branch, user=alice)
+ids["branch"] = branch.pk
+ids["branch_channel"] = messaging_actions.check_create_conversation(branch_owner, "public", "上海总群", []).pk
+
 # 150 messages over about two and a half days, in runs of three by the same sender a minute
 # apart (grouped under one header), runs 70 minutes apart (a new header each).
 conversation_id = ids["history"]

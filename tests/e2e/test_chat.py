@@ -293,6 +293,27 @@ def test_phone_layout_at_360px(new_context: Any, server: Server, lang: str) -> N
     expect(conversation).to_be_hidden()
 
 
+def test_workspace_switcher(new_context: Any, server: Server) -> None:
+    page = open_as(new_context, server, "alice@e2e.test", "chat")
+    switcher = page.get_by_label("切换工作区")
+    expect(switcher.locator("option")).to_have_text(["杭州西湖茶业", "上海分公司"])
+    expect(page.locator("nav.sidebar")).to_contain_text("销售部")
+    switcher.select_option(label="上海分公司")
+    expect(page).to_have_url(re.compile(rf"/app/w/{server.ids['branch']}/$"))
+    expect(page.locator("nav.sidebar")).to_contain_text("上海总群")
+    expect(page.locator("nav.sidebar")).not_to_contain_text("销售部")
+    page.locator(f"[data-conversation-id='{server.ids['branch_channel']}']").click()
+    send(page, "分公司的消息")
+    expect(page.locator("[data-testid=message]", has_text="分公司的消息")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    # The last workspace is remembered for the next visit to /.
+    page.goto("/")
+    expect(page).to_have_url(re.compile(rf"/app/w/{server.ids['branch']}/$"))
+    expect(page.locator("nav.sidebar")).to_contain_text("上海总群")
+    # Back and forth keeps each workspace's conversations (browser history works too).
+    page.go_back()
+    expect(page.locator("[data-testid=message]", has_text="分公司的消息")).to_have_count(1)
+
+
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
     expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")

@@ -80,3 +80,105 @@ def test_time_to_interactive_conversation(new_context: Any, server: Server) -> N
     assert worst < 5_000
     # Sanity: the measurement covered the real page, not a cached blank.
     assert re.search(r"history message 150", page.content())
+
+
+LONG = 10_000
+
+
+def _synthetic_page(conversation_id: int, alice: int, bob: int) -> list[dict[str, Any]]:
+    messages = []
+    for i in range(1, LONG + 1):
+        sender = alice if (i // 4) % 2 == 0 else bob
+        minute = i * 3
+        messages.append(
+            {
+                "id": 1_000_000 + i,
+                "conversation_id": conversation_id,
+                "seq": i,
+                "sender_id": sender,
+                "sender_name": "王小明" if sender == alice else "Bob Li",
+                "client_id": f"00000000-0000-4000-8000-{i:012d}",
+                "body": f"第 {i} 条消息 message {i}",
+                "html": f"<p>第 {i} 条消息 <strong>message</strong> {i}</p>",
+                "thread_root_id": None,
+                "reply_count": 0,
+                "mentions": [],
+                "created_at": f"2026-10-{1 + minute // 1440:02d}T{(minute // 60) % 24:02d}:{minute % 60:02d}:00+00:00",
+                "edited_at": None,
+                "deleted": False,
+                "reactions": [],
+                "attachments": [],
+            }
+        )
+    return messages
+
+
+@pytest.mark.browser
+def test_a_conversation_of_ten_thousand_messages(new_context: Any, server: Server) -> None:
+    """10,000 messages in one timeline (served by a routed history endpoint): time to render,
+    cost of one more live message, and frame times while scrolling through it."""
+    conversation_id = server.ids["history"]
+    body = json.dumps(
+        {"messages": _synthetic_page(conversation_id, server.ids["alice"], server.ids["bob"]), "has_more": False}
+    )
+    context = new_context(locale="en-US")
+    context.route(
+        re.compile(rf"/api/v1/conversations/{conversation_id}/messages\?"),
+        lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+    )
+    page = context.new_page()
+    sign_in(page, "bob@e2e.test", "/")
+    started = page.evaluate("performance.now()")
+    page.evaluate(
+        "([ws, id]) => window.__hub.navigate({workspaceId: ws, conversationId: id})",
+        [server.ids["workspace"], conversation_id],
+    )
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=message]').length >= {LONG}", polling=50)
+    render_ms = page.evaluate("performance.now()") - started
+
+    append_ms = page.evaluate(
+        """async (id) => {
+            const hub = window.__hub;
+            const seq = hub.state.convs[id].appliedSeq + 1;
+            const message = {id: 9_999_999, conversation_id: id, seq: 20_000, sender_id: 1,
+                             sender_name: "王小明", client_id: "", body: "live", html: "<p>live one</p>",
+                             created_at: new Date().toISOString()};
+            const t0 = performance.now();
+            hub.onFrame({type: "message.new", conversation_id: id, seq, message});
+            await new Promise((resolve) => {
+                const check = () =>
+                    document.querySelector('[data-seq="20000"]') ? resolve() : requestAnimationFrame(check);
+                check();
+            });
+            return performance.now() - t0;
+        }""",
+        conversation_id,
+    )
+
+    frames = page.evaluate(
+        """async () => {
+            const el = document.querySelector('[data-testid=timeline]');
+            const times = [];
+            let last = performance.now();
+            for (let i = 0; i < 120; i++) {
+                el.scrollTop = Math.max(0, el.scrollTop - 600);
+                await new Promise((r) => requestAnimationFrame(r));
+                const now = performance.now();
+                times.push(now - last);
+                last = now;
+            }
+            times.sort((a, b) => a - b);
+            return {p50: times[60], p95: times[113], max: times[119]};
+        }"""
+    )
+    _record(
+        long_conversation={
+            "messages": LONG,
+            "render_ms": round(render_ms),
+            "append_one_ms": round(append_ms, 1),
+            "scroll_frame_ms": {k: round(v, 1) for k, v in frames.items()},
+        }
+    )
+    print(f"\n10k messages: render {render_ms:.0f} ms, one more {append_ms:.1f} ms, scroll frames {frames}")
+    assert render_ms < 15_000
+    assert append_ms < 500

@@ -1,8 +1,10 @@
-import { useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { layoutRows, timeLabel, validTimeZone } from "../format";
 import { useClient, useHub, useT } from "../hooks";
+import type { Lang } from "../i18n";
+import { translate } from "../i18n";
 import { timeline } from "../store";
-import type { Message, PendingMessage } from "../types";
+import type { Me, Message, PendingMessage } from "../types";
 import { conversationLabel } from "./Sidebar";
 
 type Item =
@@ -20,12 +22,21 @@ function hue(id: number): number {
   return (id * 47) % 360;
 }
 
-function MessageRow({ item, first, conversationId }: { item: Item; first: boolean; conversationId: number }) {
+interface RowProps {
+  item: Item;
+  first: boolean;
+  conversationId: number;
+  lang: Lang;
+  tz: string | undefined;
+  me: Me;
+}
+
+// Rows take everything as props (no store subscription per row) and re-render only when their
+// message object, grouping or language changes: a long timeline costs one pass, not one per
+// event.
+const MessageRow = memo(function MessageRow({ item, first, conversationId, lang, tz, me }: RowProps) {
   const client = useClient();
-  const t = useT();
-  const lang = useHub((s) => s.lang);
-  const me = useHub((s) => s.me);
-  const tz = validTimeZone(me.time_zone);
+  const t = (key: Parameters<typeof translate>[1]) => translate(lang, key);
   const senderName = item.message ? item.message.sender_name || `#${item.sender_id}` : me.display_name || me.email;
   const time = timeLabel(item.created_at, lang, tz);
   const state = item.pending?.state;
@@ -93,6 +104,18 @@ function MessageRow({ item, first, conversationId }: { item: Item; first: boolea
         )}
       </div>
     </li>
+  );
+}, sameRow);
+
+function sameRow(a: RowProps, b: RowProps): boolean {
+  return (
+    a.item.message === b.item.message &&
+    a.item.pending === b.item.pending &&
+    a.first === b.first &&
+    a.lang === b.lang &&
+    a.tz === b.tz &&
+    a.me === b.me &&
+    a.conversationId === b.conversationId
   );
 }
 
@@ -177,7 +200,15 @@ function MessageList({ id }: { id: number }) {
               <span>{row.label}</span>
             </li>
           ) : (
-            <MessageRow key={row.key} item={row.item} first={row.first} conversationId={id} />
+            <MessageRow
+              key={row.key}
+              item={row.item}
+              first={row.first}
+              conversationId={id}
+              lang={lang}
+              tz={tz}
+              me={me}
+            />
           ),
         )}
       </ol>
