@@ -105,6 +105,14 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         self.user_id = int(user.pk)
         self.user_name = str(getattr(user, "name", "") or "")
         self.auth = dict(self.scope.get("hub_auth") or {})
+        try:
+            await self._start()
+        except Exception:
+            # E.g. the database is down: say so with a code instead of a dropped socket.
+            logger.exception("socket start failed for user %s", self.user_id)
+            await self._close(1011)
+
+    async def _start(self) -> None:
         await self._join(user_group(self.user_id))
         # Someone in no workspace yet (just signed up) gets an empty but open socket: they are
         # about to create or join one, and access.changed adds it.

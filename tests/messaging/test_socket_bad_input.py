@@ -127,3 +127,22 @@ async def test_moderate_bursts_are_only_throttled(world: World, settings: Any) -
     assert [f["type"] for f in frames] == ["pong", "pong", "error", "error", "error"]
     assert await sock.silent()  # still open: a few drops do not close the socket
     await sock.close()
+
+
+async def test_server_failure_on_a_frame_is_an_error_frame_not_a_dropped_socket(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from messaging.consumers import state
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(state, "send_message", broken)
+    sock = await connect(world.member)
+    client_id = str(uuid.uuid4())
+    await sock.send({"type": "message.send", "conversation_id": 1, "client_id": client_id, "body": "hi"})
+    error = await sock.expect("error")
+    assert (error["code"], error["client_id"], error["frame_type"]) == ("internal_error", client_id, "message.send")
+    await sock.send({"type": "ping"})
+    await sock.expect("pong")
+    await sock.close()

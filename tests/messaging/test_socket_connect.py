@@ -140,3 +140,13 @@ async def test_person_without_workspace_gets_an_empty_socket(world: World) -> No
     await sock.send({"type": "ping"})
     await sock.expect("pong")
     await sock.close()
+
+
+async def test_database_failure_at_connect_closes_1011(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from messaging.consumers import state
+
+    def broken(user_id: int) -> None:
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(state, "socket_access", broken)
+    assert await _closed_with({"token": world.member.token}) == 1011
