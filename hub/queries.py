@@ -27,6 +27,10 @@ def me_payload(user: User) -> dict[str, object]:
     }
 
 
+def is_active_member(user: User, workspace_id: int) -> bool:
+    return Member.objects.filter(user=user, workspace_id=workspace_id, is_active=True).exists()
+
+
 def avatar_url(user: User) -> str | None:
     # The name changes with every upload, so the URL doubles as a cache buster.
     if not user.avatar:

@@ -64,22 +64,23 @@ def service_worker(request: HttpRequest) -> FileResponse:
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Shows who invites you where; signing in (or up) brings you back here to accept.
 
-    Bad, expired, revoked or used-up tokens render a clear page with a 4xx status, never a 500.
+    Bad, expired, revoked or used-up tokens, and invitations meant for another address, render a
+    clear page with a 4xx status, never a 500. Someone already in the workspace goes straight in.
     """
+    user = request.user if isinstance(request.user, User) and request.user.is_authenticated else None
     try:
         invitation = actions.get_invitation(token)
-        actions.check_invitation_usable(invitation, None)
+        if user is not None and queries.is_active_member(user, invitation.workspace_id):
+            request.session.pop("pending_invitation", None)
+            return redirect("home")
+        actions.check_invitation_usable(invitation, user)
+        if user is None:
+            request.session["pending_invitation"] = token
+            return render(request, "hub/invitation.html", {"invitation": invitation, "signed_in": False})
+        if request.method == "POST":
+            actions.do_accept_invitation(user, token, ip=client_ip(request))
+            request.session.pop("pending_invitation", None)
+            return redirect("home")
     except HubError as exc:
         return render(request, "hub/invitation_error.html", {"error": exc}, status=exc.status)
-    if not request.user.is_authenticated:
-        request.session["pending_invitation"] = token
-        return render(request, "hub/invitation.html", {"invitation": invitation, "signed_in": False})
-    if request.method == "POST":
-        assert isinstance(request.user, User)
-        try:
-            actions.do_accept_invitation(request.user, token, ip=client_ip(request))
-        except HubError as exc:
-            return render(request, "hub/invitation_error.html", {"error": exc}, status=exc.status)
-        request.session.pop("pending_invitation", None)
-        return redirect("home")
     return render(request, "hub/invitation.html", {"invitation": invitation, "signed_in": True})

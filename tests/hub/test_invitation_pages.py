@@ -66,7 +66,7 @@ def test_unusable_invitation_pages(world: World, state: str) -> None:
     elif state == "revoked":
         actions.do_revoke_invitation(_owner(world), issued.invitation)
     else:
-        actions.do_accept_invitation(world.outsider.user, issued.token)
+        actions.do_accept_invitation(actions.do_create_user("first@tea.test", PASSWORD), issued.token)
     for client in (Client(), _signed_in(world)):
         response = client.get(f"/invite/{issued.token}/")
         assert response.status_code == 410
@@ -85,9 +85,11 @@ def test_unknown_token_page(world: World) -> None:
 def test_wrong_recipient_gets_a_clear_page(world: World) -> None:
     issued = actions.do_create_invitation(_owner(world), role="member", email="someone@tea.test")
     client = _signed_in(world)
-    response = client.post(f"/invite/{issued.token}/")
-    assert response.status_code == 403
-    assert 'data-code="invitation_wrong_email"' in response.content.decode()
+    for response in (client.get(f"/invite/{issued.token}/"), client.post(f"/invite/{issued.token}/")):
+        assert response.status_code == 403
+        body = response.content.decode()
+        assert 'data-code="invitation_wrong_email"' in body
+        assert "outsider@other.test" in body  # tells them who they are signed in as
     assert not Member.objects.filter(workspace=world.workspace, user=world.outsider.user).exists()
 
 
@@ -102,3 +104,12 @@ def _signed_in(world: World) -> Client:
     client = Client()
     client.force_login(world.outsider.user)
     return client
+
+
+def test_existing_member_goes_straight_in(world: World) -> None:
+    issued = actions.do_create_invitation(_owner(world), role="member")
+    actions.do_accept_invitation(world.outsider.user, issued.token)  # uses the only use
+    client = _signed_in(world)
+    response = client.get(f"/invite/{issued.token}/")
+    assert response.status_code == 302  # not "already used": they are in
+    assert response["Location"] == "/"
