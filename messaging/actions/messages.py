@@ -16,6 +16,7 @@ from hub.models import Member, User
 from hub.rendering import render_markdown
 from messaging import access, notifications
 from messaging.actions._common import check_send_rate, validate_body
+from messaging.actions.conversations import ensure_reader_participant
 from messaging.eventlog import append_event, next_seq
 from messaging.mentions import MENTION_RE, Mentions, find_mentions
 from messaging.models import (
@@ -61,6 +62,10 @@ def check_send_message(
         if thread_root.thread_root_id is not None:
             thread_root = thread_root.thread_root  # replies to a reply join the same thread
     check_send_rate(member.user_id)
+    if member.is_guest and conversation.is_channel:
+        # A guest who joined the partner after the share gets their row (read state,
+        # mentions) the first time they speak.
+        ensure_reader_participant(member, conversation)
     try:
         message = do_send_message(member, conversation, body, client_id, thread_root, attachments=attachments)
         return message, True

@@ -148,3 +148,18 @@ def test_receipts_summary_for_a_seq(world: World) -> None:
     res = world.api(world.member).get(f"/api/v1/conversations/{conv}/receipts", seq=1)
     assert res.status_code == 403 and error_code(res) == "receipts_disabled"
     assert world.api(world.member).get(f"/api/v1/messages/{msg['id']}/receipts").status_code == 403
+
+
+def test_guest_who_arrives_after_the_share_gets_read_state_on_first_post(world: World) -> None:
+    from hub.models import Member
+    from tests.conftest import make_persona
+
+    conv = shared_channel(world)
+    late = make_persona("late@customer.test", "晚到的顾客")
+    Member.objects.create(workspace=world.workspace, user=late.user, role=Member.Role.GUEST, partner=world.customer)
+    assert _listing(world, late)[conv]["joined"] is False
+    mine = send(world, late, conv, "我也来了")
+    row = _listing(world, late)[conv]
+    assert row["joined"] is True and row["last_read_seq"] == mine["seq"]
+    send(world, world.member, conv, "欢迎")
+    assert _listing(world, late)[conv]["unread_count"] == 1
