@@ -259,6 +259,7 @@ def build_filters(member: Member, parsed: ParsedQuery, readable: set[int]) -> Se
 def search_messages(member: Member, q: str, *, order: Order = "newest", page: int = 1, limit: int = 20) -> SearchPage:
     """One page of messages matching ``q`` that ``member`` may read now."""
     parsed = parse_query(q, user_time_zone(member))
+    indexer.ensure_running()
     # Ids only: a workspace may have thousands of conversations and this runs per keystroke.
     readable = set(access.readable_conversations(member).values_list("id", flat=True))
     request = SearchRequest(

@@ -192,6 +192,13 @@ def wake() -> None:
     _wake.set()
 
 
+def ensure_running() -> None:
+    """Start the in-process indexer if this process should have one (called by searches, so a
+    server that has not seen a write since it started still catches up on the log)."""
+    if getattr(settings, "SEARCH_INDEXING", "thread") == "thread":
+        _ensure_thread()
+
+
 def _ensure_thread() -> None:
     global _thread
     with _thread_lock:

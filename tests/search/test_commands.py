@@ -73,3 +73,19 @@ def test_thread_mode_indexes_after_commit(world: World, settings: object) -> Non
     finally:
         indexer.stop_thread()
     assert indexer._thread is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_search_starts_the_indexer_which_catches_up(world: World, settings: object) -> None:
+    conv = make_channel(world)
+    msg = send(world, world.owner, conv, "启动 之前 的 消息")["id"]  # logged while nobody indexes
+    settings.SEARCH_INDEXING = "thread"  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 20
+        results: list[int] = []
+        while time.monotonic() < deadline and not results:
+            results = [r["message_id"] for r in search(world, world.member, "启动").json()["results"]]
+            time.sleep(0.05)
+        assert results == [msg]
+    finally:
+        indexer.stop_thread()
