@@ -147,8 +147,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             async with self.lock:
                 if not self.synced and not self.closed:
                     self.synced = True
-                    for cid in sorted(self.cursors):
-                        await self._replay(cid)
+                    await self._heal_tails()
         except Exception:
             logger.exception("starting the live stream failed for user %s", self.user_id)
             await self._close(1011)
@@ -301,12 +300,12 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
                 continue
             # Clamp: a cursor from the future would make us drop real events as duplicates.
             self.cursors[cid] = min(frame.cursors[cid], last[cid])
-            await self._replay(cid)
+            if self.cursors[cid] < last[cid]:  # a query only where something is missing
+                await self._replay(cid)
         if not self.synced:
             # Live events held since connect, for the conversations the client did not name.
             self.synced = True
-            for cid in sorted(set(self.cursors) - set(wanted)):
-                await self._replay(cid)
+            await self._heal_tails()
         await self._send(
             {"type": "sync.done", "cursors": {str(cid): self.cursors[cid] for cid in wanted if cid in last}}
         )
@@ -384,6 +383,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
                 return
 
     async def _heal_tails(self) -> None:
+        """Replay wherever the log is ahead of the cursor (one query to find out)."""
         if not self.cursors:
             return
         last = await database_sync_to_async(state.last_seqs)(sorted(self.cursors))

@@ -317,3 +317,31 @@ async def test_send_rate_limit_applies_to_the_socket(world: World, settings: Any
     count = await database_sync_to_async(lambda: Message.objects.filter(conversation_id=conv).count())()
     assert count == 2
     await sock.close()
+
+
+async def test_hot_paths_do_not_touch_the_log(world: World, monkeypatch: Any) -> None:
+    """Live in-order delivery reads nothing; a sync of many up-to-date conversations reads
+    the log for none of them (one last_seq query decides)."""
+    from messaging.consumers import state
+
+    convs = [
+        await create_conversation(world.owner, world.workspace.pk, "private", f"c{i}", (world.member,))
+        for i in range(12)
+    ]
+    reads: list[int] = []
+    original = state.events_page
+
+    def counting(conversation_id: int, after_seq: int, limit: int) -> Any:
+        reads.append(conversation_id)
+        return original(conversation_id, after_seq, limit)
+
+    monkeypatch.setattr(state, "events_page", counting)
+    sock = await connect(world.member, sync=False)
+    await sock.send({"type": "sync", "cursors": {str(c): 1 for c in convs}})
+    await sock.expect("sync.done")
+    assert reads == []
+    sent = [await send_http(world.owner, convs[0], f"{i}") for i in range(5)]
+    frames = await sock.until(lambda f: f.get("seq") == sent[-1]["seq"])
+    assert [f["seq"] for f in frames] == [m["seq"] for m in sent]
+    assert reads == []
+    await sock.close()
