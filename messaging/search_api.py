@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from hub.access import access_member
-from hub.apicore import authed_user
+from hub.apicore import ErrorOut, authed_user
 from messaging.search import PAGE_MAX, search_messages
 
 router = Router(tags=["search"])
@@ -49,7 +49,7 @@ class SearchOut(Schema):
     limit: int
 
 
-@router.get("/search", response=SearchOut)
+@router.get("/search", response={200: SearchOut, 400: ErrorOut, 404: ErrorOut})
 def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, object]:
     member = access_member(authed_user(request), params.workspace)
     found = search_messages(member, params.q, order=params.order, page=params.page, limit=params.limit)

@@ -27,6 +27,7 @@ FIXED_CORE = [
     ("get", "/api/v1/conversations/{conversation_id}/events"),
     ("post", "/api/v1/conversations/{conversation_id}/read"),
     ("get", "/api/v1/messages/{message_id}/receipts"),
+    ("get", "/api/v1/search"),
 ]
 
 
