@@ -28,6 +28,9 @@ import type { ConversationSummary, HubEvent, Me, Message, PendingMessage } from 
 
 export const PAGE_SIZE = 50;
 export const ACK_TIMEOUT_MS = 15_000;
+/** The server relays typing at most every 3 s per person; show it a little longer than that. */
+export const TYPING_SHOW_MS = 6_000;
+export const TYPING_SEND_EVERY_MS = 3_000;
 const WS_KEY = "hub.workspace";
 
 export interface AppState {
@@ -42,6 +45,8 @@ export interface AppState {
   browserOnline: boolean;
   loadingOlder: Record<number, boolean>;
   historyError: Record<number, boolean>;
+  /** conversation id → user id → {name, until (ms epoch)}: who is typing right now. */
+  typing: Record<number, Record<number, { name: string; until: number }>>;
 }
 
 export function newClientId(): string {
@@ -85,6 +90,8 @@ export class HubClient {
   private readTimer: ReturnType<typeof setTimeout> | null = null;
   private listRefresh: ReturnType<typeof setTimeout> | null = null;
   private wantedId: number | null = null;
+  private typingSentAt: Record<number, number> = {};
+  private typingSweep: ReturnType<typeof setTimeout> | null = null;
   private routeToken = 0;
   /** Set by the timeline: true while the newest message is in view. */
   atBottom = true;
@@ -102,6 +109,7 @@ export class HubClient {
       browserOnline: typeof navigator === "undefined" ? true : navigator.onLine,
       loadingOlder: {},
       historyError: {},
+      typing: {},
     };
     this.socket = new HubSocket(socketUrl(), {
       onOpen: () => this.onOpen(),
@@ -366,6 +374,12 @@ export class HubClient {
       if (beat > 0) this.socket.heartbeatMs = beat * 1000;
       return;
     }
+    if (type === "typing") {
+      const convId = Number(frame.conversation_id);
+      const userId = Number(frame.user_id);
+      if (convId && userId && userId !== this.state.me.id) this.setTyping(convId, userId, String(frame.user_name ?? ""));
+      return;
+    }
     if (type === "conversation.added" || type === "conversation.removed") {
       // Access changed while connected (added to a group, channel shared or unshared).
       this.scheduleListRefresh();
@@ -426,6 +440,7 @@ export class HubClient {
     let mentions = 0;
     let refresh = false;
     for (const event of applied) {
+      if (event.type === "message.new" && event.message) this.clearTyping(id, event.message.sender_id);
       if (event.type === "message.new" && event.message && event.message.sender_id !== me && !event.message.deleted) {
         unread += 1;
         if (event.message.mentions?.includes(me)) mentions += 1;
@@ -462,6 +477,47 @@ export class HubClient {
       this.listRefresh = null;
       void this.loadConversations();
     }, 300);
+  }
+
+  // --- typing ---------------------------------------------------------------------------
+
+  /** Called on every keystroke in the composer; sends at most one `typing` per 3 s. */
+  notifyTyping(conversationId: number): void {
+    const now = Date.now();
+    if (now - (this.typingSentAt[conversationId] ?? 0) < TYPING_SEND_EVERY_MS) return;
+    if (this.socket.send({ type: "typing", conversation_id: conversationId })) this.typingSentAt[conversationId] = now;
+  }
+
+  private setTyping(conversationId: number, userId: number, name: string): void {
+    const current = this.state.typing[conversationId] ?? {};
+    const entry = { name, until: Date.now() + TYPING_SHOW_MS };
+    this.set({ typing: { ...this.state.typing, [conversationId]: { ...current, [userId]: entry } } });
+    this.scheduleTypingSweep();
+  }
+
+  private clearTyping(conversationId: number, userId: number): void {
+    const current = this.state.typing[conversationId];
+    if (!current || !current[userId]) return;
+    const next = { ...current };
+    delete next[userId];
+    this.set({ typing: { ...this.state.typing, [conversationId]: next } });
+  }
+
+  private scheduleTypingSweep(): void {
+    if (this.typingSweep) return;
+    this.typingSweep = setTimeout(() => {
+      this.typingSweep = null;
+      const now = Date.now();
+      let left = false;
+      const typing: AppState["typing"] = {};
+      for (const [conv, people] of Object.entries(this.state.typing)) {
+        const kept = Object.fromEntries(Object.entries(people).filter(([, p]) => p.until > now));
+        typing[Number(conv)] = kept;
+        if (Object.keys(kept).length) left = true;
+      }
+      this.set({ typing });
+      if (left) this.scheduleTypingSweep();
+    }, 1000);
   }
 
   // --- read state -----------------------------------------------------------------------

@@ -45,6 +45,9 @@ const en = {
   jumpToLatest: "Jump to latest",
   errorLoading: "Could not load. Check the connection and try again.",
   tryAgain: "Try again",
+  typingOne: "{name} is typing…",
+  typingTwo: "{a} and {b} are typing…",
+  typingMany: "Several people are typing…",
 };
 
 export type MessageKey = keyof typeof en;
@@ -89,6 +92,9 @@ const zh: Record<MessageKey, string> = {
   jumpToLatest: "回到最新",
   errorLoading: "加载失败，请检查网络后重试。",
   tryAgain: "重试",
+  typingOne: "{name} 正在输入…",
+  typingTwo: "{a} 和 {b} 正在输入…",
+  typingMany: "多人正在输入…",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

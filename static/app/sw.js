@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "995483bb3c20";
-const ASSETS = ["/static/app/assets/main-GV04lbM6.js","/static/app/assets/main-QES0OkKI.css"];
+const VERSION = "0abb4989098c";
+const ASSETS = ["/static/app/assets/main-0K20UjMa.css","/static/app/assets/main-AnfQ0k7h.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

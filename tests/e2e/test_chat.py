@@ -72,9 +72,19 @@ def test_two_people_chat_in_real_time(new_context: Any, server: Server) -> None:
     expect(alice.locator("[data-testid=message]", has_text=reply)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
     expect(bob.locator("[data-testid=message]", has_text=reply)).to_have_count(1)
     assert bodies(alice) == bodies(bob) == [hello, reply]
+
+    # Typing shows on the other side (in its language) and goes away when the message lands.
+    # (Typing is relayed at most every 3 s per person; the fill() above already counted.)
+    alice.wait_for_timeout(3200)
+    alice.locator("form.composer textarea").press_sequentially("马上")
+    expect(bob.get_by_test_id("typing")).to_have_text("王小明 is typing…", timeout=DELIVERY_TIMEOUT)
+    expect(alice.get_by_test_id("typing")).to_have_text("")
+    alice.locator("form.composer textarea").press("Enter")
+    expect(bob.locator("[data-testid=message]", has_text="马上")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(bob.get_by_test_id("typing")).to_have_text("")
     # Both clients agree with the log: one copy each, in seq order, cursor at the end.
     a, b = state_of(alice, server.ids["chat"]), state_of(bob, server.ids["chat"])
-    assert a["ids"] == b["ids"] and len(set(a["ids"])) == 2
+    assert a["ids"] == b["ids"] and len(set(a["ids"])) == 3
     assert a["seqs"] == sorted(a["seqs"]) and a["applied"] == b["applied"] == a["seqs"][-1]
 
     # The interface follows the browser language.

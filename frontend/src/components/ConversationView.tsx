@@ -216,6 +216,23 @@ function MessageList({ id }: { id: number }) {
   );
 }
 
+const NO_ONE: Record<number, { name: string; until: number }> = {};
+
+function TypingLine({ id }: { id: number }) {
+  const t = useT();
+  const people = useHub((s) => s.typing[id] ?? NO_ONE);
+  const names = Object.values(people).map((p) => p.name);
+  let text = "";
+  if (names.length === 1) text = t("typingOne", { name: names[0] });
+  else if (names.length === 2) text = t("typingTwo", { a: names[0], b: names[1] });
+  else if (names.length > 2) text = t("typingMany");
+  return (
+    <div className="typing" aria-live="polite" data-testid="typing">
+      {text}
+    </div>
+  );
+}
+
 function Composer({ id, name }: { id: number; name: string }) {
   const client = useClient();
   const t = useT();
@@ -248,7 +265,10 @@ function Composer({ id, name }: { id: number; name: string }) {
         placeholder={t("composerPlaceholder", { name })}
         value={text}
         rows={1}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (e.target.value.trim()) client.notifyTyping(id);
+        }}
         onKeyDown={onKeyDown}
         onCompositionStart={() => (composing.current = true)}
         onCompositionEnd={() => (composing.current = false)}
@@ -284,6 +304,7 @@ export function ConversationView({ id }: { id: number }) {
         {summary.topic && <span className="topic">{summary.topic}</span>}
       </header>
       <MessageList id={id} />
+      <TypingLine id={id} />
       <Composer id={id} name={title} />
     </section>
   );
