@@ -113,3 +113,12 @@ def test_existing_member_goes_straight_in(world: World) -> None:
     response = client.get(f"/invite/{issued.token}/")
     assert response.status_code == 302  # not "already used": they are in
     assert response["Location"] == "/"
+
+
+def test_invitation_page_speaks_chinese_and_english(world: World) -> None:
+    issued = actions.do_create_invitation(_owner(world), role="guest", partner=world.customer)
+    chinese = Client().get(f"/invite/{issued.token}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "您受邀加入 杭州茶叶" in chinese
+    assert "西湖茶馆 的访客联系人" in chinese
+    english = Client().get(f"/invite/{issued.token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You are invited to join 杭州茶叶" in english
