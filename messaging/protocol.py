@@ -189,6 +189,15 @@ class SyncDoneFrame(TypedDict):
     cursors: dict[str, int]
 
 
+class SyncResetFrame(TypedDict):
+    """The cursor was too far behind to replay: reload the conversation over HTTP (latest
+    messages page) and continue from ``last_seq``; live events follow from there."""
+
+    type: Literal["sync.reset"]
+    conversation_id: int
+    last_seq: int
+
+
 class MessageAckFrame(TypedDict):
     """The send committed (or had already committed, ``created`` false)."""
 
@@ -283,6 +292,7 @@ class ConversationRemovedFrame(TypedDict):
 SERVER_FRAMES: dict[str, type] = {
     "ready": ReadyFrame,
     "sync.done": SyncDoneFrame,
+    "sync.reset": SyncResetFrame,
     "message.ack": MessageAckFrame,
     "error": ErrorFrame,
     "pong": PongFrame,

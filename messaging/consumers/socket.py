@@ -75,6 +75,9 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
     # Overridable in tests (0 = check on every ping).
     TAIL_CHECK_SECONDS: float = 30.0
     SYNC_GRACE_SECONDS: float = 5.0
+    # A cursor further behind than this is not replayed event by event (daphne has no send
+    # backpressure: it would buffer it all in memory); the client gets sync.reset instead.
+    REPLAY_MAX_EVENTS: int = 5000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -300,7 +303,10 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
                 continue
             # Clamp: a cursor from the future would make us drop real events as duplicates.
             self.cursors[cid] = min(frame.cursors[cid], last[cid])
-            if self.cursors[cid] < last[cid]:  # a query only where something is missing
+            if last[cid] - self.cursors[cid] > self.REPLAY_MAX_EVENTS:
+                self.cursors[cid] = last[cid]
+                await self._send({"type": "sync.reset", "conversation_id": cid, "last_seq": last[cid]})
+            elif self.cursors[cid] < last[cid]:  # a query only where something is missing
                 await self._replay(cid)
         if not self.synced:
             # Live events held since connect, for the conversations the client did not name.

@@ -345,3 +345,20 @@ async def test_hot_paths_do_not_touch_the_log(world: World, monkeypatch: Any) ->
     assert [f["seq"] for f in frames] == [m["seq"] for m in sent]
     assert reads == []
     await sock.close()
+
+
+async def test_very_old_cursor_gets_sync_reset_not_an_unbounded_replay(world: World, monkeypatch: Any) -> None:
+    monkeypatch.setattr(socket_module.HubSocketConsumer, "REPLAY_MAX_EVENTS", 3)
+    conv = await create_conversation(world.owner, world.workspace.pk, "private", "旧", (world.member,))
+    sent = [await send_http(world.owner, conv, f"{i}") for i in range(5)]
+    sock = await connect(world.member, sync=False)
+    await sock.send({"type": "sync", "cursors": {str(conv): 1}})
+    reset = await sock.expect("sync.reset")
+    assert (reset["conversation_id"], reset["last_seq"]) == (conv, sent[-1]["seq"])
+    assert (await sock.expect("sync.done"))["cursors"] == {str(conv): sent[-1]["seq"]}
+    await sock.send({"type": "sync", "cursors": {str(conv): sent[-3]["seq"]}})  # 2 behind: replayed
+    frames = await sock.until(lambda f: f["type"] == "sync.done")
+    assert [f["seq"] for f in frames[:-1]] == [sent[-2]["seq"], sent[-1]["seq"]]
+    live = await send_http(world.owner, conv, "live")
+    assert (await sock.expect("message.new"))["seq"] == live["seq"]
+    await sock.close()
