@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from hub.access import can_manage_role
+from hub.access import can_manage_role, has_totp
 from hub.errors import HubError, NotFound, PermissionDenied
 from hub.models import ApiToken, AuditEvent, Invitation, Member, PartnerOrg, User, Workspace
 from hub.signals import access_revoked
@@ -354,6 +354,9 @@ def do_update_workspace(
     if name is not None and name.strip():
         workspace.name = name.strip()[:120]
         changes["name"] = workspace.name
+    if require_2fa_for_admins and not workspace.require_2fa_for_admins and not has_totp(actor.user):
+        # Otherwise the person switching it on would lock themselves out on the spot.
+        raise HubError("mfa_setup_first", "set up two-factor authentication yourself before requiring it of admins")
     if require_2fa_for_admins is not None:
         workspace.require_2fa_for_admins = require_2fa_for_admins
         changes["require_2fa_for_admins"] = require_2fa_for_admins

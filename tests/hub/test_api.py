@@ -566,7 +566,13 @@ def _enable_totp(user: User) -> None:
 
 def test_admins_need_totp_when_the_workspace_requires_it(world: World) -> None:
     ws = world.workspace.pk
+    # Only someone who has 2FA can require it (or they would lock themselves out).
+    refused = world.api(world.owner).patch(f"/api/v1/workspaces/{ws}", {"require_2fa_for_admins": True})
+    assert refused.status_code == 400
+    assert _code(refused) == "mfa_setup_first"
+    _enable_totp(world.owner.user)
     assert world.api(world.owner).patch(f"/api/v1/workspaces/{ws}", {"require_2fa_for_admins": True}).status_code == 200
+    assert AuditEvent.objects.filter(action="workspace.settings").exists()
     response = world.api(world.admin).get(f"/api/v1/workspaces/{ws}/members")
     assert response.status_code == 403
     assert _code(response) == "mfa_required"
@@ -593,8 +599,10 @@ def test_html_pages_send_admins_to_totp_setup_until_done(world: World) -> None:
     from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
     from django.test import Client
 
-    owner_member = Member.objects.get(user=world.owner.user, workspace=world.workspace)
-    actions.do_update_workspace(owner_member, require_2fa_for_admins=True)
+    # The admin switches it on (having 2FA); the owner, without it, is sent to set it up.
+    _enable_totp(world.admin.user)
+    admin_member = Member.objects.get(user=world.admin.user, workspace=world.workspace)
+    actions.do_update_workspace(admin_member, require_2fa_for_admins=True)
     # allauth lets only verified addresses add an authenticator.
     EmailAddress.objects.create(user=world.owner.user, email="owner@tea.test", verified=True, primary=True)
     browser = Client()
