@@ -84,6 +84,11 @@ class Room:
         self.peers: dict[Peer, PeerState] = {}
         self.awareness: dict[int, AwarenessClient] = {}
         self.seen_seq = 0
+        # Rows above seen_seq known to be applied (our own flushes, peers' flushes whose every
+        # update reached us by the layer); seen_seq advances over them without reading the log.
+        self._applied_above: set[int] = set()
+        self._catch_up_task: asyncio.Task[None] | None = None
+        self._catch_up_again = False
         # (author, update, n): n is this process's relay counter of the update.
         self.pending: list[tuple[int | None, bytes, int]] = []
         self.relayed = 0
@@ -325,8 +330,7 @@ class Room:
                 if not self.closed:
                     self._schedule_flush(1.0)
                 return
-            if self.seen_seq >= first - 1:
-                self.seen_seq = max(self.seen_seq, last)
+            self._mark_applied(first, last)
             self._snapshot_rows += last - first + 1
             await self._group_send(
                 {
@@ -370,6 +374,34 @@ class Room:
                 if produced is not None:
                     await self._broadcast(protocol.encode_sync_update(produced), exclude=None)
             self.seen_seq = max(self.seen_seq, state.last_seq)
+            self._mark_applied(0, -1)
+
+    def _mark_applied(self, first: int, last: int) -> None:
+        self._applied_above.update(range(first, last + 1))
+        while self.seen_seq + 1 in self._applied_above:
+            self.seen_seq += 1
+        self._applied_above = {seq for seq in self._applied_above if seq > self.seen_seq}
+
+    def request_catch_up(self) -> None:
+        """Heal in the background: the listener must keep relaying live updates meanwhile, and
+        requests that arrive during a catch-up are coalesced into one more run."""
+        if self._catch_up_task is not None and not self._catch_up_task.done():
+            self._catch_up_again = True
+            return
+
+        async def run() -> None:
+            while True:
+                self._catch_up_again = False
+                try:
+                    await self.catch_up()
+                except Exception:
+                    logger.warning("catch-up of document %s failed", self.document_id, exc_info=True)
+                if not self._catch_up_again or self.closed:
+                    return
+
+        self._catch_up_task = asyncio.create_task(run())
+        self._tasks.add(self._catch_up_task)
+        self._catch_up_task.add_done_callback(self._tasks.discard)
 
     async def _periodic_catch_up(self) -> None:
         while True:
@@ -418,7 +450,7 @@ class Room:
             if produced is not None:
                 await self._broadcast(protocol.encode_sync_update(produced), exclude=None)
             if previous is not None and n != previous + 1:
-                await self.catch_up()  # messages were dropped; the log has them if flushed
+                self.request_catch_up()  # messages were dropped; the log has them if flushed
         elif kind == "doc.flushed":
             # Skip reading the log only if every update in these rows reached us by the layer
             # and nothing before them is missing; the flush of dropped updates lands here too.
@@ -426,10 +458,10 @@ class Room:
             through_n = int(message["through_n"])
             have_all = all(n in received for n in range(int(message["from_n"]), through_n + 1))
             self.received[str(origin)] = {n for n in received if n > through_n}
-            if have_all and self.seen_seq >= int(message["first_seq"]) - 1:
-                self.seen_seq = max(self.seen_seq, int(message["last_seq"]))
+            if have_all:
+                self._mark_applied(int(message["first_seq"]), int(message["last_seq"]))
             else:
-                await self.catch_up()
+                self.request_catch_up()
         elif kind == "doc.awareness":
             payload = bytes(message["payload"])
             for entry in protocol.decode_awareness(payload):
