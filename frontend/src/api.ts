@@ -66,6 +66,9 @@ export const api = {
       "GET",
       `/conversations/${conversationId}/events?after_seq=${afterSeq}`,
     ),
+  createConversation: (body: { workspace_id: number; kind: string; name?: string; member_ids?: number[] }) =>
+    request<ConversationSummary>("POST", "/conversations", body),
+  join: (conversationId: number) => request<ConversationSummary>("POST", `/conversations/${conversationId}/join`),
   markRead: (conversationId: number, seq: number) =>
     request<{ last_read_seq?: number }>("POST", `/conversations/${conversationId}/read`, { seq }),
 };

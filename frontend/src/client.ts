@@ -264,6 +264,25 @@ export class HubClient {
     }
   }
 
+  /** Create a channel in the current workspace and open it. Errors are for the form to show. */
+  async createChannel(name: string, isPrivate: boolean): Promise<void> {
+    const workspaceId = this.state.workspaceId;
+    if (workspaceId === null) return;
+    const created = await api.createConversation({
+      workspace_id: workspaceId,
+      kind: isPrivate ? "private" : "public",
+      name: name.trim(),
+    });
+    await this.loadConversations();
+    this.navigate({ workspaceId, conversationId: created.id });
+  }
+
+  async joinChannel(id: number): Promise<void> {
+    await api.join(id);
+    await this.loadConversations();
+    this.navigate({ workspaceId: this.state.workspaceId, conversationId: id });
+  }
+
   // --- sending --------------------------------------------------------------------------
 
   send(conversationId: number, body: string): string | null {

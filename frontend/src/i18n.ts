@@ -48,6 +48,13 @@ const en = {
   typingOne: "{name} is typing…",
   typingTwo: "{a} and {b} are typing…",
   typingMany: "Several people are typing…",
+  newChannel: "New channel",
+  channelName: "Channel name",
+  privateChannel: "Private (invited people only)",
+  create: "Create",
+  cancel: "Cancel",
+  otherChannels: "Other channels ({n})",
+  join: "Join",
 };
 
 export type MessageKey = keyof typeof en;
@@ -95,6 +102,13 @@ const zh: Record<MessageKey, string> = {
   typingOne: "{name} 正在输入…",
   typingTwo: "{a} 和 {b} 正在输入…",
   typingMany: "多人正在输入…",
+  newChannel: "新建频道",
+  channelName: "频道名称",
+  privateChannel: "私有（仅限受邀成员）",
+  create: "创建",
+  cancel: "取消",
+  otherChannels: "其他频道（{n}）",
+  join: "加入",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

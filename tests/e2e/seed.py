@@ -43,6 +43,8 @@ ids = {
     "phone": channel("手机"),
     "grouping": channel("分组"),
     "gap": channel("丢包"),
+    # Public, but Bob has not joined: he finds it under "other channels".
+    "browse": messaging_actions.check_create_conversation(alice_member, "public", "茶话会", []).pk,
 }
 
 # A second workspace of Alice's, for the workspace switcher.

@@ -324,6 +324,30 @@ def test_workspace_switcher(new_context: Any, server: Server) -> None:
     expect(page.locator("[data-testid=message]", has_text="分公司的消息")).to_have_count(1)
 
 
+def test_browse_join_and_create_channels(new_context: Any, server: Server) -> None:
+    bob = open_as(new_context, server, "bob@e2e.test", None, locale="en-US")
+    browse = server.ids["browse"]
+    bob.get_by_text("Other channels (1)").click()
+    other = bob.locator(f"li.other[data-conversation-id='{browse}']")
+    expect(other).to_contain_text("茶话会")
+    other.get_by_role("button", name="Join").click()
+    expect(bob).to_have_url(re.compile(rf"/c/{browse}/$"))
+    expect(bob.locator("section.conversation h1")).to_have_text("# 茶话会")
+    expect(bob.locator(f"a[data-conversation-id='{browse}']")).to_be_visible()
+    alice = open_as(new_context, server, "alice@e2e.test", "browse")
+    send(alice, "欢迎加入茶话会")
+    expect(bob.locator("[data-testid=message]", has_text="欢迎加入茶话会")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+
+    bob.get_by_role("button", name="New channel").click()
+    bob.get_by_label("Channel name").fill("新品讨论")
+    bob.get_by_role("button", name="Create").click()
+    expect(bob.locator("section.conversation h1")).to_have_text("# 新品讨论")
+    send(bob, "first message in a new channel")
+    expect(bob.locator("[data-testid=message]", has_text="first message in a new channel")).to_have_count(
+        1, timeout=DELIVERY_TIMEOUT
+    )
+
+
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
     expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")

@@ -1,4 +1,5 @@
-import type { MouseEvent } from "react";
+import { useState, type FormEvent, type MouseEvent, type ReactNode } from "react";
+import { ApiError } from "../api";
 import { routePath } from "../client";
 import { useClient, useHub, useT } from "../hooks";
 import type { ConversationSummary } from "../types";
@@ -62,11 +63,110 @@ function Item({ c }: { c: ConversationSummary }) {
   );
 }
 
-function Section({ title, items }: { title: string; items: ConversationSummary[] }) {
+function NewChannel({ onDone }: { onDone: () => void }) {
+  const client = useClient();
+  const t = useT();
+  const [name, setName] = useState("");
+  const [isPrivate, setPrivate] = useState(false);
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!name.trim() || busy) return;
+    setBusy(true);
+    setError("");
+    try {
+      await client.createChannel(name, isPrivate);
+      onDone();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : t("errorLoading"));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="new-channel" onSubmit={submit} aria-label={t("newChannel")}>
+      <input
+        aria-label={t("channelName")}
+        placeholder={t("channelName")}
+        value={name}
+        maxLength={80}
+        autoFocus
+        onChange={(e) => setName(e.target.value)}
+      />
+      <label className="check">
+        <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} />
+        {t("privateChannel")}
+      </label>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row">
+        <button type="submit" disabled={!name.trim() || busy}>
+          {t("create")}
+        </button>
+        <button type="button" className="secondary" onClick={onDone}>
+          {t("cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function OtherChannels({ items }: { items: ConversationSummary[] }) {
+  const client = useClient();
+  const t = useT();
+  const [busy, setBusy] = useState<number | null>(null);
   if (!items.length) return null;
   return (
+    <details className="other-channels">
+      <summary>{t("otherChannels", { n: items.length })}</summary>
+      <ul>
+        {items.map((c) => (
+          <li key={c.id} className="conv other" data-conversation-id={c.id}>
+            <span className="prefix" aria-hidden="true">
+              #
+            </span>
+            <span className="name">{c.name}</span>
+            <button
+              type="button"
+              disabled={busy !== null}
+              onClick={async () => {
+                setBusy(c.id);
+                try {
+                  await client.joinChannel(c.id);
+                } finally {
+                  setBusy(null);
+                }
+              }}
+            >
+              {t("join")}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+function Section({
+  title,
+  items,
+  action,
+}: {
+  title: string;
+  items: ConversationSummary[];
+  action?: ReactNode;
+}) {
+  if (!items.length && !action) return null;
+  return (
     <section>
-      <h2>{title}</h2>
+      <h2>
+        <span>{title}</span>
+        {action}
+      </h2>
       <ul>
         {items.map((c) => (
           <Item key={c.id} c={c} />
@@ -81,6 +181,10 @@ export function Sidebar() {
   const client = useClient();
   const conversations = useHub((s) => s.conversations);
   const status = useHub((s) => s.listStatus);
+  const me = useHub((s) => s.me);
+  const workspaceId = useHub((s) => s.workspaceId);
+  const [creating, setCreating] = useState(false);
+  const isGuest = me.workspaces.find((w) => w.id === workspaceId)?.role === "guest";
   // Only what the person takes part in (browsing public channels comes with the directory).
   const mine = conversations.filter((c) => c.joined !== false && !c.archived);
   const channels = mine.filter((c) => c.kind === "public" || c.kind === "private");
@@ -98,7 +202,26 @@ export function Sidebar() {
         </p>
       )}
       {status === "ready" && mine.length === 0 && <p className="hint">{t("noConversations")}</p>}
-      <Section title={t("channels")} items={channels} />
+      <Section
+        title={t("channels")}
+        items={channels}
+        action={
+          !isGuest && (
+            <button
+              type="button"
+              className="add"
+              aria-label={t("newChannel")}
+              title={t("newChannel")}
+              aria-expanded={creating}
+              onClick={() => setCreating(!creating)}
+            >
+              +
+            </button>
+          )
+        }
+      />
+      {creating && <NewChannel onDone={() => setCreating(false)} />}
+      <OtherChannels items={conversations.filter((c) => c.joined === false && !c.archived && c.kind === "public")} />
       <Section title={t("groups")} items={groups} />
       <Section title={t("directMessages")} items={dms} />
     </nav>
