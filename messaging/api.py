@@ -3,9 +3,9 @@ serialise."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import File, Query, Router, Schema, Status
-from ninja.files import UploadedFile
+from ninja import Query, Router, Schema, Status
 
 from hub.access import access_member, access_partner
 from hub.apicore import authed_user
@@ -327,11 +327,34 @@ def forward_message(request: HttpRequest, message_id: int, payload: ForwardIn) -
 # --- attachments ---------------------------------------------------------------------------------------
 
 
-@router.post("/conversations/{conversation_id}/attachments", response={201: AttachmentOut})
-def upload_attachment(request: HttpRequest, conversation_id: int, file: UploadedFile = File(...)) -> Status[object]:  # noqa: B008
-    """Multipart upload (field ``file``). Send the returned id in ``attachment_ids`` of a message."""
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/conversations/{conversation_id}/attachments", response={201: AttachmentOut}, openapi_extra=_UPLOAD_BODY)
+def upload_attachment(request: HttpRequest, conversation_id: int) -> Status[object]:
+    """Multipart upload (field ``file``). Send the returned id in ``attachment_ids`` of a message.
+
+    The file is read here rather than as a ninja ``File`` parameter so that the size limit
+    is enforced while streaming (``SizeLimitHandler``), and only after access was checked."""
     member, conversation = access.access_conversation(authed_user(request), conversation_id)
-    attachment = actions.check_upload_attachment(member, conversation, file)
+    request.upload_handlers = [files.SizeLimitHandler(settings.HUB_UPLOAD_MAX_BYTES), *request.upload_handlers]
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise HubError("invalid_request", "send the file as multipart/form-data in the field 'file'", status=422)
+    attachment = actions.check_upload_attachment(member, conversation, upload)
     return Status(201, attachment_payload(attachment))
 
 

@@ -7,11 +7,12 @@ import io
 import posixpath
 import uuid
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.http import FileResponse
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -59,6 +60,36 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
 MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb is a small file that becomes gigabytes
 THUMBNAIL_SIZE = (400, 400)
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+class SizeLimitHandler(FileUploadHandler):
+    """First in the upload handler chain: refuses an oversized upload from its Content-Length
+    or, when that lies, as soon as the streamed bytes pass the limit — before the whole body
+    lands in a temporary file (a 10 GB upload must not fill the disk to be told "too big")."""
+
+    MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:
+        if content_length > self.limit + self.MULTIPART_OVERHEAD:
+            raise _too_large(self.limit)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.limit:
+            raise _too_large(self.limit)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def _too_large(limit: int) -> HubError:
+    return HubError("file_too_large", f"files are limited to {limit} bytes", status=413)
 
 
 @dataclass(frozen=True)

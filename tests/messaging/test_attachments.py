@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
+from messaging.models import Attachment
 from tests.conftest import Persona, World
 from tests.messaging.helpers_http import create_conversation, error_code, send, shared_channel
 
@@ -107,6 +108,10 @@ def test_upload_size_limit_and_bad_input(world: World, conv: int) -> None:
     with override_settings(HUB_UPLOAD_MAX_BYTES=1000):
         res = _upload(world, world.member, conv, "big.png", _png((400, 400)) + b"\x00" * 2000)
         assert res.status_code == 413 and error_code(res) == "file_too_large"
+        # Refused from the Content-Length, before the body is streamed to a temporary file.
+        res = _upload(world, world.member, conv, "huge.pdf", b"%PDF-" + b"0" * 300_000)
+        assert res.status_code == 413 and error_code(res) == "file_too_large"
+    assert not Attachment.objects.exists()
     assert error_code(_upload(world, world.member, conv, "empty.txt", b"")) == "empty_file"
     headers = world.member.auth
     res = world.api(world.member).client.post(f"/api/v1/conversations/{conv}/attachments", {}, **headers)
