@@ -283,5 +283,9 @@ async def open_many(
                         raise
             await asyncio.sleep(1.0)
 
-    await asyncio.wait_for(asyncio.gather(*(one(s) for s in sockets)), timeout)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(one(s) for s in sockets)), timeout)
+    except BaseException:
+        await asyncio.shield(asyncio.gather(*(s.close() for s in sockets), return_exceptions=True))
+        raise
     return sockets

@@ -77,6 +77,7 @@ class LatencyResult:
     server_cpu_us_per_delivery: float = 0.0
     loadavg: float = 0.0
     refused_handshakes: int = 0  # retried; a sign the server could not accept in time
+    note: str = ""
 
 
 @dataclass
@@ -90,6 +91,7 @@ class ThroughputResult:
     deliveries_per_s: float
     complete: bool
     server_cpu_pct: list[float] = field(default_factory=list)
+    note: str = ""
 
 
 @dataclass
@@ -101,6 +103,7 @@ class MemoryResult:
     bytes_per_socket: float
     connect_s: float
     refused_handshakes: int = 0
+    note: str = ""
 
 
 class Target:
@@ -131,7 +134,11 @@ class Target:
                 async with sem:
                     await settle(sock)
 
-            await asyncio.wait_for(asyncio.gather(*(bounded(s) for s in socks)), 600)
+            try:
+                await asyncio.wait_for(asyncio.gather(*(bounded(s) for s in socks)), 600)
+            except BaseException:
+                await asyncio.shield(close_all(socks))
+                raise
         return socks
 
 
@@ -279,6 +286,12 @@ async def measure_memory(target: Target, tokens: list[str], conv: int, sockets: 
     )
 
 
+def restart(cluster: Cluster, target: Target) -> None:
+    for server in target.servers:
+        server.stop()
+    target.servers[:] = [cluster.add_server() for _ in target.servers]
+
+
 def start_baseline(count: int, redis_url: str, workdir: Path) -> list[ServerProcess]:
     prefix = f"baseline{uuid.uuid4().hex[:8]}"
     servers = []
@@ -299,7 +312,8 @@ def print_tables(lat: list[LatencyResult], thr: list[ThroughputResult], mem: lis
     for r in lat:
         print(f"{r.system:<34} {r.members:>7} {r.rate:>5.0f} {f'{r.delivered}/{r.expected}':>15} {r.p50_ms:>8.1f}"
               f" {r.p99_ms:>8.1f} {r.max_ms:>8.1f} {r.ack_p50_ms:>8.1f} {'/'.join(map(str, r.server_cpu_pct)):>14}"
-              f" {r.client_cpu_pct:>12} {r.server_cpu_us_per_delivery:>12.0f} {r.loadavg:>5.1f}")  # fmt: skip
+              f" {r.client_cpu_pct:>12} {r.server_cpu_us_per_delivery:>12.0f} {r.loadavg:>5.1f}"
+              f"{'  ' + r.note if r.note else ''}")  # fmt: skip
     base = {r.members: r for r in lat if r.system.startswith("baseline")}
     for r in lat:
         if r.system.startswith("hub") and r.members in base:
@@ -313,17 +327,19 @@ def print_tables(lat: list[LatencyResult], thr: list[ThroughputResult], mem: lis
           f" {'server CPU %':>14}")  # fmt: skip
     for t in thr:
         print(f"{t.system:<34} {t.members:>7} {t.senders:>7} {t.msgs_per_s:>8.0f} {t.deliveries_per_s:>13.0f}"
-              f" {t.complete!s:>8} {'/'.join(map(str, t.server_cpu_pct)):>14}")  # fmt: skip
+              f" {t.complete!s:>8} {'/'.join(map(str, t.server_cpu_pct)):>14}"
+              f"{'  ' + t.note if t.note else ''}")  # fmt: skip
     hub_t = [t for t in thr if t.system.startswith("hub")]
     base_t = [t for t in thr if t.system.startswith("baseline")]
     if hub_t and base_t:
-        print(f"ratio hub / baseline msgs/s: x{hub_t[0].msgs_per_s / base_t[0].msgs_per_s:.2f}")
+        print(f"ratio hub / baseline msgs/s: x{hub_t[0].msgs_per_s / max(base_t[0].msgs_per_s, 1e-9):.3f}")
     print("\n## memory per idle socket (RSS growth of one server process)")
     print(f"{'system':<34} {'sockets':>7} {'RSS before MiB':>15} {'RSS after MiB':>14} {'KiB/socket':>11}"
           f" {'connect s':>10} {'refused':>8}")  # fmt: skip
     for m in mem:
         print(f"{m.system:<34} {m.sockets:>7} {m.rss_before_mib:>15.1f} {m.rss_after_mib:>14.1f}"
-              f" {m.bytes_per_socket / 1024:>11.1f} {m.connect_s:>10.1f} {m.refused_handshakes:>8}")  # fmt: skip
+              f" {m.bytes_per_socket / 1024:>11.1f} {m.connect_s:>10.1f} {m.refused_handshakes:>8}"
+              f"{'  ' + m.note if m.note else ''}")  # fmt: skip
     print("\n## targets")
     for r in lat:
         if r.system.startswith("hub, Redis") and r.members >= 1000:
@@ -335,6 +351,24 @@ def print_tables(lat: list[LatencyResult], thr: list[ThroughputResult], mem: lis
             ok = m.sockets >= TARGET_IDLE_SOCKETS and m.bytes_per_socket <= TARGET_BYTES_PER_SOCKET
             print(f">= {TARGET_IDLE_SOCKETS} idle sockets at <= 50 KiB: {m.sockets} at "
                   f"{m.bytes_per_socket / 1024:.1f} KiB -> {'MET' if ok else 'NOT MET'}")  # fmt: skip
+
+
+async def guarded(coro: Any, limit: float) -> tuple[Any, str]:
+    """Run one scenario bounded by ``limit`` seconds; a failure becomes a note in the table
+    (a scenario the hub cannot complete on this machine is a result, not a crash)."""
+    try:
+        return await asyncio.wait_for(coro, limit), ""
+    except Exception as exc:
+        note = f"{type(exc).__name__}: {exc}"[:160] if str(exc) else type(exc).__name__
+        if isinstance(exc, TimeoutError):
+            note = f"did not complete within {limit:.0f} s"
+        print(f"scenario failed: {note}", flush=True)
+        return None, note
+
+
+def failed_latency(target: Target, members: int, rate: float, note: str) -> LatencyResult:
+    nan = float("nan")
+    return LatencyResult(target.name, members, len(target.servers), rate, 0, 0, 0, nan, nan, nan, nan, nan, note=note)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -360,11 +394,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             mem_server = cluster.add_server()
             target = Target("hub, in-memory layer, 1 proc", [mem_server], hub=True)
             for n in sizes:
-                lat.append(
-                    await measure_latency(
-                        target, tokens[:n], sender_tokens, seed.conversations[f"c{n}"], args.rate, args.seconds
-                    )
+                conv = seed.conversations[f"c{n}"]
+                result, note = await guarded(
+                    measure_latency(target, tokens[:n], sender_tokens, conv, args.rate, args.seconds), args.limit
                 )
+                lat.append(result or failed_latency(target, n, args.rate, note))
                 print(lat[-1], flush=True)
             mem_server.stop()
 
@@ -377,20 +411,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if "latency" in args.parts:
             for n in sizes:
                 conv = seed.conversations[f"c{n}"]
-                lat.append(await measure_latency(hub, tokens[:n], sender_tokens, conv, args.rate, args.seconds))
-                print(lat[-1], flush=True)
-                lat.append(await measure_latency(base, tokens[:n], sender_tokens, conv, args.rate, args.seconds))
-                print(lat[-1], flush=True)
+                for target in (hub, base):
+                    result, note = await guarded(
+                        measure_latency(target, tokens[:n], sender_tokens, conv, args.rate, args.seconds), args.limit
+                    )
+                    lat.append(result or failed_latency(target, n, args.rate, note))
+                    print(lat[-1], flush=True)
+                    if note and target is hub:
+                        # A backlog would distort what follows: start the hub processes afresh.
+                        restart(cluster, hub)
         if "throughput" in args.parts:
             n = min(sizes)
             conv = seed.conversations[f"c{n}"]
             for target in (hub, base):
-                thr.append(await measure_throughput(target, tokens[:n], tokens[1:5], conv, args.seconds))
+                result, note = await guarded(
+                    measure_throughput(target, tokens[:n], tokens[1:5], conv, args.seconds), args.limit
+                )
+                thr.append(result or ThroughputResult(target.name, n, 4, 0, 0, 0, 0, False, note=note))
                 print(thr[-1], flush=True)
+                if note and target is hub:
+                    restart(cluster, hub)
         if "memory" in args.parts:
             conv = seed.conversations[f"c{max(sizes)}"]
             for target in (hub, base):
-                mem.append(await measure_memory(target, tokens[: max(sizes)], conv, args.idle))
+                result, note = await guarded(measure_memory(target, tokens[: max(sizes)], conv, args.idle), args.limit)
+                mem.append(result or MemoryResult(target.name, 0, 0, 0, 0, 0, note=note))
                 print(mem[-1], flush=True)
         print(f"\nbench wall time {time.perf_counter() - t_run:.0f} s")
     finally:
@@ -415,6 +460,7 @@ def main() -> None:
     parser.add_argument("--parts", default="latency,throughput,memory")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the hub processes (repeatable)")
+    parser.add_argument("--limit", type=float, default=240.0, help="seconds allowed per scenario (default 240)")
     parser.add_argument("--quick", action="store_true", help="--members 20,100 --seconds 3 --idle 200")
     args = parser.parse_args()
     if args.quick:
