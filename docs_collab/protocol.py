@@ -200,11 +200,15 @@ def encode_sync_update(update: bytes) -> bytes:
     return bytes([MESSAGE_SYNC, SYNC_UPDATE]) + var_bytes(update)
 
 
-def encode_awareness_entries(entries: list[AwarenessEntry]) -> bytes:
-    payload = var_uint(len(entries)) + b"".join(
+def awareness_payload(entries: list[AwarenessEntry]) -> bytes:
+    """An awareness update (the payload of a messageAwareness frame)."""
+    return var_uint(len(entries)) + b"".join(
         var_uint(e.client_id) + var_uint(e.clock) + var_bytes(e.state.encode()) for e in entries
     )
-    return bytes([MESSAGE_AWARENESS]) + var_bytes(payload)
+
+
+def encode_awareness_entries(entries: list[AwarenessEntry]) -> bytes:
+    return encode_awareness_payload(awareness_payload(entries))
 
 
 def encode_awareness_payload(payload: bytes) -> bytes:

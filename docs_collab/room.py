@@ -202,9 +202,9 @@ class Room:
             if current is not None:
                 entries.append(AwarenessEntry(client_id, current.clock + 1, "null"))
         if entries:
-            frame = protocol.encode_awareness_entries(entries)
-            await self._broadcast(frame, exclude=None)
-            await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": frame[1:]})
+            payload = protocol.awareness_payload(entries)
+            await self._broadcast(protocol.encode_awareness_payload(payload), exclude=None)
+            await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": payload})
 
     # --- frames from a socket ----------------------------------------------------------------
 
@@ -275,13 +275,16 @@ class Room:
         else:
             self.awareness[entry.client_id] = AwarenessClient(entry.clock, entry.state, owner)
 
-    def _awareness_frame(self, *, local_only: bool = False) -> bytes:
+    def _awareness_payload(self, *, local_only: bool = False) -> bytes:
         entries = [
             AwarenessEntry(cid, c.clock, c.state)
             for cid, c in self.awareness.items()
             if not local_only or c.owner is not None
         ]
-        return protocol.encode_awareness_entries(entries)
+        return protocol.awareness_payload(entries)
+
+    def _awareness_frame(self) -> bytes:
+        return protocol.encode_awareness_payload(self._awareness_payload())
 
     async def _broadcast(self, frame: bytes, exclude: Peer | None) -> None:
         for other in list(self.peers):
@@ -469,8 +472,8 @@ class Room:
             await self._broadcast(protocol.encode_awareness_payload(payload), exclude=None)
         elif kind == "doc.awareness_query":
             if any(c.owner is not None for c in self.awareness.values()):
-                frame = self._awareness_frame(local_only=True)
-                await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": frame[1:]})
+                payload = self._awareness_payload(local_only=True)
+                await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": payload})
         elif kind == "doc.reload":
             await self.catch_up()
             for peer in list(self.peers):

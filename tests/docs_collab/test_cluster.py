@@ -63,7 +63,17 @@ async def test_idle_document_socket_outlives_the_redis_timeout(make_cluster: Any
     cluster = make_cluster(procs=2, people=2, extra_env={"HUB_DOCS_CATCHUP_SECONDS": "600"})
     document_id = await asyncio.to_thread(_document, cluster)
     writer = await LiveClient(_url(cluster, 0, document_id, 0)).open()
+    await writer.ws.send(writer.peer.awareness_frame({"user": {"name": "写作者", "color": "#0a0"}}))
+    await asyncio.sleep(0.3)
+    # The reader's process opens its room now and queries awareness over the layer: the writer
+    # appears at once, without having to move its cursor.
     reader = await LiveClient(_url(cluster, 1, document_id, 1)).open()
+    writer_id = writer.peer.doc.client_id
+    for _ in range(60):
+        if writer_id in reader.peer.awareness:
+            break
+        await asyncio.sleep(0.05)
+    assert reader.peer.awareness.get(writer_id, {}).get("user", {}).get("name") == "写作者"
     await writer.type_line("before idle")
     assert await converge([reader], lambda t: t == "before idle", seconds=5)
     await asyncio.sleep(7)  # > redis-py's default 5 s socket timeout

@@ -292,3 +292,27 @@ async def test_closing_room_compacts_a_long_log(world: World, connect: Any, doc_
     count = await database_sync_to_async(DocUpdate.objects.filter(document=document).count)()
     assert count == 0
     assert await database_sync_to_async(stored_text)(document.pk) == "x" * 30
+
+
+async def test_awareness_crosses_processes_through_the_group(world: World, connect: Any, doc_settings: Any) -> None:
+    """What a room publishes for other processes decodes there (payloads, not frames)."""
+    document = await _doc(world)
+    alice = await connect(document.pk, world.owner)
+    await alice.send(alice.peer.awareness_frame({"user": {"name": "Alice"}}))
+    await alice.pump(0.1)
+    open_room = room.open_room(document.pk)
+    assert open_room is not None
+    published: list[dict[str, Any]] = []
+
+    async def capture(message: dict[str, Any]) -> None:
+        published.append(message)
+
+    open_room._group_send = capture  # type: ignore[method-assign]
+    await open_room._on_group_message({"type": "doc.awareness_query", "origin": "other"})
+    await alice.close()
+    await asyncio.sleep(0.1)
+    payloads = [m["payload"] for m in published if m["type"] == "doc.awareness"]
+    assert len(payloads) == 2  # the answer to the query, then alice leaving
+    answer, leaving = (protocol.decode_awareness(p) for p in payloads)
+    assert [e.client_id for e in answer] == [alice.peer.doc.client_id] and "Alice" in answer[0].state
+    assert leaving[0].client_id == alice.peer.doc.client_id and leaving[0].state == "null"
