@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from hub.models import Member, User
 from messaging import access
@@ -71,10 +71,16 @@ def _personal(participant: Participant | None) -> dict[str, Any]:
 def _counts(member: Member, participants: dict[int, Participant], *, mentions_only: bool) -> dict[int, int]:
     if not participants:
         return {}
-    condition = Q()
-    for conv_id, participant in participants.items():
-        condition |= Q(conversation_id=conv_id, seq__gt=participant.last_read_seq)
-    messages = Message.objects.filter(condition, deleted_at__isnull=True).exclude(sender_id=member.user_id)
+    # One join against the caller's own participant rows (one filter() call, so the three
+    # conditions share that join) rather than an OR per conversation: constant SQL size,
+    # which SQLite's expression-depth limit (1000) needs for people in many conversations.
+    messages = Message.objects.filter(
+        conversation__participants__user_id=member.user_id,
+        conversation__participants__active=True,
+        seq__gt=F("conversation__participants__last_read_seq"),
+        conversation__workspace_id=member.workspace_id,
+        deleted_at__isnull=True,
+    ).exclude(sender_id=member.user_id)
     if mentions_only:
         messages = messages.filter(Q(mention_rows__user_id=member.user_id) | Q(mentions_all=True))
     counted = messages.values("conversation_id").annotate(n=Count("id", distinct=True))

@@ -4,6 +4,7 @@ receipts, and the ephemeral read.updated frame."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -163,3 +164,29 @@ def test_guest_who_arrives_after_the_share_gets_read_state_on_first_post(world: 
     assert row["joined"] is True and row["last_read_seq"] == mine["seq"]
     send(world, world.member, conv, "欢迎")
     assert _listing(world, late)[conv]["unread_count"] == 1
+
+
+def test_listing_scales_to_many_conversations(world: World) -> None:
+    """Past SQLite's expression-depth limit (1000) an OR per conversation would crash."""
+    from messaging.models import Conversation, Message, Participant
+
+    convs = Conversation.objects.bulk_create(
+        [Conversation(workspace=world.workspace, kind="private", name=f"c{i}", last_seq=2) for i in range(1100)]
+    )
+    Participant.objects.bulk_create(
+        [
+            Participant(conversation=c, user=u, last_read_seq=1)
+            for c in convs
+            for u in (world.member.user, world.owner.user)
+        ]
+    )
+    Message.objects.bulk_create(
+        [
+            Message(conversation=c, seq=s, sender=world.owner.user, client_id=uuid.uuid4(), body="b", html="b")
+            for c in convs
+            for s in (1, 2)
+        ]
+    )
+    rows = _listing(world, world.member)
+    assert len(rows) == 1100
+    assert {r["unread_count"] for r in rows.values()} == {1}
