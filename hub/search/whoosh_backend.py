@@ -19,6 +19,7 @@ import logging
 import shutil
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from hub.search.query import TextTerm
 logger = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACL_CACHE_SEGMENTS = 512
+SEARCHERS_PER_THREAD = 32
 
 
 def seconds(value: datetime) -> int:
@@ -337,11 +339,15 @@ class WhooshBackend:
         return _Writer(raw, clear)
 
     def _searcher(self, workspace_id: int) -> Any:
-        """A per-thread searcher, refreshed when the index changed (reopening is costly)."""
-        cache: dict[str, Any] = self._local.__dict__.setdefault("searchers", {})
+        """A per-thread searcher, refreshed when the index changed (reopening is costly).
+
+        At most ``SEARCHERS_PER_THREAD`` stay open per thread (least recently used go first):
+        each holds file handles, and a cloud host serves thousands of workspaces."""
+        cache: OrderedDict[str, Any] = self._local.__dict__.setdefault("searchers", OrderedDict())
         key = str(self.path(workspace_id))
         searcher = cache.get(key)
         if searcher is not None:
+            cache.move_to_end(key)
             try:
                 if searcher.up_to_date():
                     return searcher
@@ -355,6 +361,9 @@ class WhooshBackend:
         if ix is None:
             return None
         cache[key] = ix.searcher()
+        while len(cache) > SEARCHERS_PER_THREAD:
+            _, oldest = cache.popitem(last=False)
+            oldest.close()
         return cache[key]
 
     def search(self, workspace_id: int, request: SearchRequest) -> HitPage:
@@ -439,7 +448,7 @@ class WhooshBackend:
         return sum(p.stat().st_size for p in path.glob("*") if p.is_file()) if path.exists() else 0
 
     def drop(self, workspace_id: int) -> None:
-        cache: dict[str, Any] = self._local.__dict__.get("searchers", {})
+        cache: OrderedDict[str, Any] = self._local.__dict__.get("searchers", OrderedDict())
         searcher = cache.pop(str(self.path(workspace_id)), None)
         if searcher is not None:
             searcher.close()

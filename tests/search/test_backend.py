@@ -111,3 +111,18 @@ def test_an_index_with_an_old_schema_is_recreated(tmp_path: Path) -> None:
     backend = WhooshBackend(tmp_path)
     _fill(backend, [_doc(1, 0)], per_commit=1)
     assert _ids(backend, SearchFilters(allowed_acl=None))[0] == [1]
+
+
+def test_open_searchers_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(whoosh_backend, "SEARCHERS_PER_THREAD", 2)
+    backend = WhooshBackend(tmp_path)
+    for ws in (1, 2, 3):
+        writer = backend.writer(ws)
+        writer.upsert(_doc(ws, 0))
+        writer.commit()
+        page = backend.search(ws, SearchRequest(terms=(TextTerm("订单"),), filters=SearchFilters(allowed_acl=None)))
+        assert [h.object_id for h in page.hits] == [ws]
+    assert len(backend._local.searchers) == 2
+    # The evicted workspace reopens transparently.
+    page = backend.search(1, SearchRequest(terms=(TextTerm("订单"),), filters=SearchFilters(allowed_acl=None)))
+    assert [h.object_id for h in page.hits] == [1]
