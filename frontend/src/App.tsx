@@ -37,6 +37,7 @@ function Header() {
   const me = useHub((s) => s.me);
   const lang = useHub((s) => s.lang);
   const workspaceId = useHub((s) => s.workspaceId);
+  const notifications = useHub((s) => s.notifications);
   return (
     <header className="topbar">
       <span className="brand">{t("appName")}</span>
@@ -69,6 +70,11 @@ function Header() {
           </option>
         ))}
       </select>
+      {notifications === "default" && (
+        <button type="button" className="notify" onClick={() => void client.enableNotifications()}>
+          {t("enableNotifications")}
+        </button>
+      )}
       <span className="me" title={me.email}>
         {me.display_name || me.email}
       </span>

@@ -69,6 +69,11 @@ export const api = {
   createConversation: (body: { workspace_id: number; kind: string; name?: string; member_ids?: number[] }) =>
     request<ConversationSummary>("POST", "/conversations", body),
   join: (conversationId: number) => request<ConversationSummary>("POST", `/conversations/${conversationId}/join`),
+  members: (conversationId: number) =>
+    request<{ members: { user_id: number; name: string; is_external?: boolean }[] }>(
+      "GET",
+      `/conversations/${conversationId}/members`,
+    ),
   markRead: (conversationId: number, seq: number) =>
     request<{ last_read_seq?: number }>("POST", `/conversations/${conversationId}/read`, { seq }),
 };

@@ -45,6 +45,9 @@ export interface AppState {
   browserOnline: boolean;
   loadingOlder: Record<number, boolean>;
   historyError: Record<number, boolean>;
+  notifications: NotificationPermission | "unsupported";
+  /** conversation id → the other people's names, for DMs and groups without a name. */
+  people: Record<number, string[]>;
   /** conversation id → user id → {name, until (ms epoch)}: who is typing right now. */
   typing: Record<number, Record<number, { name: string; until: number }>>;
 }
@@ -110,6 +113,8 @@ export class HubClient {
       loadingOlder: {},
       historyError: {},
       typing: {},
+      people: {},
+      notifications: typeof Notification === "undefined" ? "unsupported" : Notification.permission,
     };
     this.socket = new HubSocket(socketUrl(), {
       onOpen: () => this.onOpen(),
@@ -219,7 +224,24 @@ export class HubClient {
     const merged = list.map((summary) => ({ ...summary, last_seq: Math.max(summary.last_seq, convs[summary.id].appliedSeq) }));
     this.set({ conversations: merged, convs, listStatus: "ready" });
     if (this.wantedId !== null && convs[this.wantedId]) this.openConversation(this.wantedId);
+    void this.loadPeople(merged);
     if (Object.keys(newcomers).length && this.state.socket === "open") this.socket.send({ type: "sync", cursors: newcomers });
+  }
+
+  /** Names for unnamed DMs and groups: the other participants (one request each, once). */
+  private async loadPeople(list: ConversationSummary[]): Promise<void> {
+    const wanted = list.filter((c) => !c.name && (c.kind === "dm" || c.kind === "group") && !this.state.people[c.id]);
+    await Promise.all(
+      wanted.map(async (c) => {
+        try {
+          const { members } = await api.members(c.id);
+          const names = members.filter((m) => m.user_id !== this.state.me.id).map((m) => m.name);
+          this.set({ people: { ...this.state.people, [c.id]: names } });
+        } catch {
+          // keep the generic label
+        }
+      }),
+    );
   }
 
   openConversation(id: number | null): void {
@@ -462,7 +484,9 @@ export class HubClient {
       if (event.type === "message.new" && event.message) this.clearTyping(id, event.message.sender_id);
       if (event.type === "message.new" && event.message && event.message.sender_id !== me && !event.message.deleted) {
         unread += 1;
-        if (event.message.mentions?.includes(me)) mentions += 1;
+        const mentioned = Boolean(event.message.mentions?.includes(me));
+        if (mentioned) mentions += 1;
+        if (!visibleHere) this.notify(id, event.message, mentioned);
       }
       if (event.type === "conversation.updated" && event.conversation) {
         const { name, topic, archived, kind } = event.conversation;
@@ -496,6 +520,40 @@ export class HubClient {
       this.listRefresh = null;
       void this.loadConversations();
     }, 300);
+  }
+
+  // --- browser notifications ------------------------------------------------------------
+
+  notificationPermission(): NotificationPermission | "unsupported" {
+    return typeof Notification === "undefined" ? "unsupported" : Notification.permission;
+  }
+
+  /** Must run from a click (browsers ignore permission requests without a user gesture). */
+  async enableNotifications(): Promise<void> {
+    if (typeof Notification === "undefined") return;
+    this.set({ notifications: await Notification.requestPermission() });
+  }
+
+  /** A mention or a direct message, while that conversation is not in front of the person. */
+  private notify(id: number, message: Message, mentioned: boolean): void {
+    if (this.notificationPermission() !== "granted") return;
+    const summary = this.state.conversations.find((c) => c.id === id);
+    if (!summary || summary.muted) return;
+    if (!mentioned && summary.kind !== "dm") return;
+    // Replays after a long disconnect should not turn into a burst of old alerts.
+    if (Date.now() - new Date(message.created_at).getTime() > 5 * 60_000) return;
+    const place = summary.name || (this.state.people[id] ?? []).join("、");
+    const title = summary.kind === "dm" ? message.sender_name || place : `${message.sender_name ?? ""} · ${place}`;
+    try {
+      const notification = new Notification(title, { body: message.body.slice(0, 200), tag: `conv-${id}` });
+      notification.onclick = () => {
+        window.focus();
+        this.navigate({ workspaceId: this.state.workspaceId, conversationId: id });
+        notification.close();
+      };
+    } catch {
+      // Some mobile browsers only allow notifications from a service worker: skip there.
+    }
   }
 
   // --- typing ---------------------------------------------------------------------------

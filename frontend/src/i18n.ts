@@ -55,6 +55,7 @@ const en = {
   cancel: "Cancel",
   otherChannels: "Other channels ({n})",
   join: "Join",
+  enableNotifications: "Turn on notifications",
 };
 
 export type MessageKey = keyof typeof en;
@@ -109,6 +110,7 @@ const zh: Record<MessageKey, string> = {
   cancel: "取消",
   otherChannels: "其他频道（{n}）",
   join: "加入",
+  enableNotifications: "开启通知",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

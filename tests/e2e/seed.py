@@ -15,7 +15,7 @@ from django.utils import timezone
 from hub import actions as hub_actions
 from hub.models import Member, User
 from messaging import actions as messaging_actions
-from messaging.models import Message
+from messaging.models import Conversation, Message
 
 PASSWORD = "pw-E2e-Secret-2026"
 
@@ -47,6 +47,18 @@ ids = {
     "browse": messaging_actions.check_create_conversation(alice_member, "public", "茶话会", []).pk,
 }
 
+ids["mention"] = channel("提及")
+ids["dm"] = messaging_actions.check_create_conversation(alice_member, "dm", "", [bob.pk]).pk
+
+# A customer's contact, a guest who sees only the channel shared with their company.
+customer = hub_actions.do_create_partner(alice_member, "西湖茶馆", "customer")
+carol = User.objects.create_user(email="carol@customer.test", password=PASSWORD, display_name="赵顾客")
+Member.objects.create(workspace=workspace, user=carol, role=Member.Role.GUEST, partner=customer)
+shared = Conversation.objects.get(pk=channel("客户对接"))
+messaging_actions.check_share(alice_member, shared, customer)
+ids["shared"] = shared.pk
+ids["carol"] = carol.pk
+
 # A second workspace of Alice's, for the workspace switcher.
 branch = hub_actions.do_create_workspace(alice, "上海分公司")
 branch_owner = Member.objects.get(workspace=branch, user=alice)
@@ -56,8 +68,6 @@ ids["branch_channel"] = messaging_actions.check_create_conversation(branch_owner
 # 150 messages over about two and a half days, in runs of three by the same sender a minute
 # apart (grouped under one header), runs 70 minutes apart (a new header each).
 conversation_id = ids["history"]
-from messaging.models import Conversation  # noqa: E402
-
 conversation = Conversation.objects.get(pk=conversation_id)
 start = timezone.now() - timedelta(minutes=70 * 50 + 5)
 for i in range(150):

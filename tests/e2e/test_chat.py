@@ -348,6 +348,67 @@ def test_browse_join_and_create_channels(new_context: Any, server: Server) -> No
     )
 
 
+NOTIFICATION_SPY = """
+window.__notifications = [];
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notifications.push({title, body: options && options.body}); }
+  close() {}
+};
+"""
+
+
+def test_mentions_and_direct_messages_badge_and_notify(new_context: Any, server: Server) -> None:
+    context = new_context(locale="en-US")
+    context.add_init_script(NOTIFICATION_SPY)
+    bob = context.new_page()
+    sign_in(bob, "bob@e2e.test", conv_path(server, "chat"))
+    bob.wait_for_function("() => window.__hub.state.listStatus === 'ready'")
+    dm = bob.locator(f"a[data-conversation-id='{server.ids['dm']}']")
+    expect(dm).to_contain_text("王小明")  # an unnamed DM is labelled with the other person
+    alice = open_as(new_context, server, "alice@e2e.test", "mention")
+
+    send(alice, "@bob 请确认一下报价单")
+    mention = bob.locator(f"a[data-conversation-id='{server.ids['mention']}'] .badge.mention")
+    expect(mention).to_have_text("@1", timeout=DELIVERY_TIMEOUT)
+    send(alice, "没有提及的消息")
+    expect(bob.locator(f"a[data-conversation-id='{server.ids['mention']}'] [data-testid=unread-badge]")).to_have_text(
+        "2", timeout=DELIVERY_TIMEOUT
+    )
+    alice.goto(conv_path(server, "dm"))
+    alice.wait_for_function("() => window.__hub.state.socket === 'open'")
+    send(alice, "私信：明天见")
+    expect(dm.locator("[data-testid=unread-badge]")).to_have_text("1", timeout=DELIVERY_TIMEOUT)
+    notes = bob.evaluate("window.__notifications")
+    assert [n["body"] for n in notes] == ["@bob 请确认一下报价单", "私信：明天见"]
+    assert notes[0]["title"] == "王小明 · 提及" and notes[1]["title"] == "王小明"
+    # Opening the conversation clears both badges.
+    bob.locator(f"a[data-conversation-id='{server.ids['mention']}']").click()
+    expect(mention).to_have_count(0)
+
+
+def test_guest_sees_only_the_shared_channel(new_context: Any, server: Server) -> None:
+    carol = open_as(new_context, server, "carol@customer.test", None)
+    items = carol.locator("nav.sidebar a.conv")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("客户对接")
+    expect(items.first.locator(".tag")).to_have_text("外部")
+    expect(carol.get_by_role("button", name="新建频道")).to_have_count(0)
+    expect(carol.locator(".other-channels")).to_have_count(0)
+    items.first.click()
+    alice = open_as(new_context, server, "alice@e2e.test", "shared")
+    send(carol, "您好，我们想订 50 盒龙井")
+    expect(alice.locator("[data-testid=message]", has_text="50 盒龙井")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    # A conversation of the workspace she may not read: the app stays on the list, the API says 404.
+    carol.goto(conv_path(server, "chat"))
+    carol.wait_for_function("() => window.__hub.state.listStatus === 'ready'")
+    expect(carol.locator("section.conversation")).to_have_count(0)
+    status = carol.evaluate(f"fetch('/api/v1/conversations/{server.ids['chat']}/messages').then(r => r.status)")
+    assert status == 404
+    screenshot(carol, "desktop-zh-guest")
+
+
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
     expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")

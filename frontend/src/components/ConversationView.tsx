@@ -286,8 +286,9 @@ export function ConversationView({ id }: { id: number }) {
   const workspaceId = useHub((s) => s.workspaceId);
   const summary = useHub((s) => s.conversations.find((c) => c.id === id));
   const conv = useHub((s) => s.convs[id]);
+  const people = useHub((s) => s.people[id]);
   if (!summary || !conv) return null;
-  const name = conversationLabel(summary, summary.kind === "dm" ? t("directMessage") : t("group"));
+  const name = conversationLabel(summary, people, summary.kind === "dm" ? t("directMessage") : t("group"));
   const title = summary.kind === "public" ? `# ${name}` : name;
   return (
     <section className="conversation" aria-label={title}>

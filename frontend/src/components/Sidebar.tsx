@@ -16,8 +16,9 @@ function LockIcon() {
   );
 }
 
-export function conversationLabel(c: ConversationSummary, fallback: string): string {
-  return c.name || fallback;
+export function conversationLabel(c: ConversationSummary, people: string[] | undefined, fallback: string): string {
+  if (c.name) return c.name;
+  return people && people.length ? people.join("、") : fallback;
 }
 
 function Item({ c }: { c: ConversationSummary }) {
@@ -33,7 +34,8 @@ function Item({ c }: { c: ConversationSummary }) {
     client.navigate({ workspaceId, conversationId: c.id });
   };
   const prefix = c.kind === "public" ? "#" : c.kind === "private" ? <LockIcon /> : c.kind === "dm" ? "●" : "◆";
-  const label = conversationLabel(c, c.kind === "dm" ? t("directMessage") : t("group"));
+  const people = useHub((s) => s.people[c.id]);
+  const label = conversationLabel(c, people, c.kind === "dm" ? t("directMessage") : t("group"));
   return (
     <li>
       <a
