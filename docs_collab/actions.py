@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from docs_collab import content, store
 from docs_collab.access import DocumentGrant, check_can_grant
-from docs_collab.events import DocReloadMessage, doc_group
+from docs_collab.events import DocAccessChangedMessage, DocReloadMessage, doc_group
 from docs_collab.models import Document, DocumentPermission, DocVersion
 from hub.errors import HubError, NotFound
 from hub.models import Member
@@ -90,8 +90,18 @@ def check_update_document(grant: DocumentGrant, title: str | None, default_acces
         fields.append("default_access")
     if fields:
         document.updated_at = timezone.now()
-        document.save(update_fields=[*fields, "updated_at"])
+        with transaction.atomic():
+            document.save(update_fields=[*fields, "updated_at"])
+            if "default_access" in fields:
+                _publish_access_changed(document.pk)
     return document
+
+
+def _publish_access_changed(document_id: int) -> None:
+    """Open rooms re-check their sockets: whoever lost access is closed, whoever lost edit
+    rights becomes a viewer, at once rather than at their next connection."""
+    message: DocAccessChangedMessage = {"type": "doc.access_changed", "origin": "actions"}
+    group_send_on_commit(doc_group(document_id), dict(message))
 
 
 def check_set_permission(grant: DocumentGrant, user_id: int, role: str | None) -> None:
@@ -111,18 +121,22 @@ def check_set_permission(grant: DocumentGrant, user_id: int, role: str | None) -
 
 
 def do_set_permission(grant: DocumentGrant, user_id: int, role: str | None) -> None:
-    if role is None:
-        DocumentPermission.objects.filter(document=grant.document, user_id=user_id).delete()
-        return
-    DocumentPermission.objects.update_or_create(
-        document=grant.document, user_id=user_id, defaults={"role": role, "granted_by_id": grant.member.user_id}
-    )
+    with transaction.atomic():
+        if role is None:
+            DocumentPermission.objects.filter(document=grant.document, user_id=user_id).delete()
+        else:
+            DocumentPermission.objects.update_or_create(
+                document=grant.document, user_id=user_id, defaults={"role": role, "granted_by_id": grant.member.user_id}
+            )
+        _publish_access_changed(grant.document.pk)
 
 
 def check_delete_document(grant: DocumentGrant) -> None:
     if not grant.is_owner:
         raise HubError("document_owner_required", "only owners delete a document", status=403)
-    Document.objects.filter(pk=grant.document.pk).update(deleted_at=timezone.now())
+    with transaction.atomic():
+        Document.objects.filter(pk=grant.document.pk).update(deleted_at=timezone.now())
+        _publish_access_changed(grant.document.pk)
 
 
 # --- versions ----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """``/ws/docs/<id>/``: the y-websocket protocol. Thin: authenticate, check access, hand frames
 to the room (``room.py``).
 
-Close codes: 4401 not signed in, 4404 no such document (or not readable: never confirms an id),
-4400 malformed frame or Yjs update, 4413 frame too large, 4429 too many frames, 4409 the document was restored or the
-client's ``?epoch=`` is stale — reload.
+Close codes (docs/documents.md): 4401 not signed in, 4404 no such document (or not readable:
+never confirms an id), 4400 malformed frame or Yjs update, 4413 frame too large, 4429 too many
+frames, 4403 access ended while connected, 4409 the document was restored or the client's
+``?epoch=`` is stale — reload.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def _query_epoch(scope: dict[str, Any]) -> int | None:
 
 class DocumentConsumer(AsyncWebsocketConsumer):
     user_id: int
+    document_id: int
     wants_edit: bool
     room: room.Room | None = None
     budget: FrameBudget
@@ -85,6 +87,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self.close(code=room.CLOSE_RELOAD)
             return
         self.user_id = user.pk
+        self.document_id = document_id
         self.wants_edit = grant.can_edit
         rate = settings.HUB_DOCS_FRAMES_PER_SECOND
         self.budget = FrameBudget(rate, rate * 4)
@@ -124,6 +127,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     async def send_frame(self, data: bytes) -> None:
         await self.send(bytes_data=data)
+
+    async def current_role(self) -> str | None:
+        try:
+            grant = await database_sync_to_async(access_document)(self.scope["user"], self.document_id)
+        except HubError:
+            return None
+        return grant.role
 
     async def close_for(self, code: int) -> None:
         # Called from the room's own task: leaving here would make the room cancel the task

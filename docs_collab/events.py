@@ -45,3 +45,10 @@ class DocReloadMessage(TypedDict):
     type: Literal["doc.reload"]
     origin: str
     epoch: int
+
+
+class DocAccessChangedMessage(TypedDict):
+    """Permissions of the document changed: rooms re-check their sockets' access."""
+
+    type: Literal["doc.access_changed"]
+    origin: str

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 PROCESS_ID = uuid.uuid4().hex
 
 CLOSE_RELOAD = 4409  # the document was restored: reload it
+CLOSE_ACCESS_ENDED = 4403  # the user lost access to the document while connected
 READ_ONLY_NOTICE_EVERY = 50  # refused updates between two repeated notices to the same socket
 COMPACT_ON_CLOSE_ROWS = 20  # log rows since the snapshot worth folding when a room closes
 
@@ -60,6 +61,10 @@ class Peer(Protocol):
     async def send_frame(self, data: bytes) -> None: ...
 
     async def close_for(self, code: int) -> None: ...
+
+    async def current_role(self) -> str | None:
+        """The socket user's role on the document now (None: no access any more)."""
+        ...
 
 
 @dataclass
@@ -359,6 +364,24 @@ class Room:
         finally:
             self._compacting = False
 
+    async def _recheck_access(self) -> None:
+        for peer, state in list(self.peers.items()):
+            role = await peer.current_role()
+            if role is None:
+                await peer.close_for(CLOSE_ACCESS_ENDED)
+                continue
+            can_edit = role in ("edit", "owner")
+            peer.wants_edit = can_edit
+            if state.can_edit and not can_edit:
+                state.can_edit = False
+                await peer.send_frame(
+                    protocol.encode_permission_denied("read_only: you can now only view this document")
+                )
+            elif can_edit and not state.can_edit:
+                editors = sum(1 for s in self.peers.values() if s.can_edit)
+                if editors < settings.HUB_DOCS_MAX_EDITORS:
+                    state.can_edit = True
+
     # --- healing from the log ----------------------------------------------------------------
 
     async def catch_up(self) -> None:
@@ -474,6 +497,8 @@ class Room:
             if any(c.owner is not None for c in self.awareness.values()):
                 payload = self._awareness_payload(local_only=True)
                 await self._group_send({"type": "doc.awareness", "origin": PROCESS_ID, "payload": payload})
+        elif kind == "doc.access_changed":
+            await self._recheck_access()
         elif kind == "doc.reload":
             await self.catch_up()
             for peer in list(self.peers):

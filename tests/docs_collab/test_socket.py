@@ -316,3 +316,32 @@ async def test_awareness_crosses_processes_through_the_group(world: World, conne
     answer, leaving = (protocol.decode_awareness(p) for p in payloads)
     assert [e.client_id for e in answer] == [alice.peer.doc.client_id] and "Alice" in answer[0].state
     assert leaving[0].client_id == alice.peer.doc.client_id and leaving[0].state == "null"
+
+
+async def test_access_changes_apply_to_open_sockets(world: World, connect: Any, doc_settings: Any) -> None:
+    document = await _doc(world)
+    editor = await connect(document.pk, world.member)
+    other = await connect(document.pk, world.member2)
+    owner_api = world.api(world.owner)
+
+    def call(method: str, path: str, body: Any) -> Any:
+        return getattr(owner_api, method)(path, body)
+
+    # member is lowered to viewer: told so, and their edits are refused from now on
+    response = await database_sync_to_async(call)(
+        "post", f"/api/v1/documents/{document.pk}/permissions", {"user_id": world.member.user.pk, "role": "view"}
+    )
+    assert response.status_code == 200
+    assert await wait_for(lambda: any("now only view" in n for n in editor.peer.notices), [editor], seconds=3)
+    editor.peer.paragraph("after demotion")
+    await editor.push()
+    await other.pump(0.3)
+    assert "after demotion" not in other.peer.text()
+    # nobody but overrides may read: member2 (inherited access) is closed, member (view) stays
+    response = await database_sync_to_async(call)(
+        "patch", f"/api/v1/documents/{document.pk}", {"default_access": "none"}
+    )
+    assert response.status_code == 200
+    assert await wait_for(lambda: other.closed_code == 4403, [other], seconds=3)
+    await editor.pump(0.2)
+    assert editor.closed_code is None
