@@ -93,14 +93,15 @@ async def test_dead_peer_is_closed_and_reported_offline(server: tuple[Cluster, S
         started = time.monotonic()
         peer = await asyncio.to_thread(_silent_peer, process.port, victim.token)
         try:
-            await _frames_until(ws, _presence(victim.user_id, "online"), 10)
-            await _frames_until(ws, _presence(victim.user_id, "offline"), 15)
+            await _frames_until(ws, _presence(victim.user_id, "online"), 20)
+            await _frames_until(ws, _presence(victim.user_id, "offline"), 30)
             noticed = time.monotonic() - started
         finally:
             peer.close()
     print(f"dead peer noticed (reported offline) after {noticed:.1f} s")
-    # ping after ~1-3 s of silence (checked every 2 s) + 2 s timeout + the 2 s presence window
-    assert noticed < 12, noticed
+    # ping after ~1-3 s of silence (checked every 2 s) + 2 s timeout + the 2 s presence window:
+    # ~5 s measured; the bound leaves room for a loaded 2-core machine.
+    assert noticed < 20, noticed
 
 
 async def test_idle_peer_that_answers_pings_stays_open(server: tuple[Cluster, ServerProcess]) -> None:
