@@ -16,6 +16,7 @@ from messaging.models import Conversation
 from messaging.protocol import CLOSE_FORBIDDEN
 from tests.conftest import World
 from tests.messaging.socket_client import (
+    TIMEOUT,
     Socket,
     communicator,
     connect,
@@ -129,7 +130,7 @@ async def test_revoked_token_closes_only_that_tokens_socket(world: World) -> Non
 
     cookie = await database_sync_to_async(login)()
     browser_comm = communicator(cookie=cookie, origin=True)
-    assert (await browser_comm.connect())[0]
+    assert (await browser_comm.connect(timeout=TIMEOUT))[0]
     browser = Socket(browser_comm)
     await browser.expect("ready")
     bot = await connect(world.member)
@@ -153,7 +154,7 @@ async def test_deactivated_user_loses_every_socket(world: World) -> None:
 
     cookie = await database_sync_to_async(login)()
     browser_comm = communicator(cookie=cookie, origin=True)
-    assert (await browser_comm.connect())[0]
+    assert (await browser_comm.connect(timeout=TIMEOUT))[0]
     browser = Socket(browser_comm)
     await browser.expect("ready")
     bot = await connect(world.member)

@@ -10,6 +10,7 @@ from django.test import Client
 from messaging.protocol import CLOSE_UNAUTHENTICATED
 from tests.conftest import World
 from tests.messaging.socket_client import (
+    TIMEOUT,
     Socket,
     communicator,
     connect,
@@ -33,7 +34,7 @@ async def test_bearer_header_connects_and_ready_lists_participations(world: Worl
 
 async def _closed_with(comm_kwargs: dict[str, object]) -> int | None:
     comm = communicator(**comm_kwargs)  # type: ignore[arg-type]
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=TIMEOUT)
     assert connected  # accepted, then closed with an application code the client can read
     frame = await Socket(comm).recv()
     assert frame["type"] == "__closed__", frame
@@ -42,7 +43,7 @@ async def _closed_with(comm_kwargs: dict[str, object]) -> int | None:
 
 async def test_query_token_connects_without_origin(world: World) -> None:
     comm = communicator(query_token=world.member.token, origin=False)
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=TIMEOUT)
     assert connected
     ready = await Socket(comm).expect("ready")
     assert ready["user_id"] == world.member.user.pk
@@ -61,7 +62,7 @@ async def _login_cookie(email: str) -> str:
 async def test_session_cookie_with_same_origin_connects(world: World) -> None:
     cookie = await _login_cookie(world.member.user.email)
     comm = communicator(cookie=cookie, origin=True)
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=TIMEOUT)
     assert connected
     ready = await Socket(comm).expect("ready")
     assert ready["user_id"] == world.member.user.pk
@@ -77,7 +78,7 @@ async def test_session_cookie_without_origin_is_not_enough(world: World) -> None
 async def test_foreign_origin_is_refused_at_handshake(world: World) -> None:
     comm = communicator(token=world.member.token, origin=False)
     comm.scope["headers"].append((b"origin", b"http://evil.test"))
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=TIMEOUT)
     assert not connected
 
 
