@@ -56,7 +56,7 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
     opened: list[SocketClient] = []
 
     async def _connect(
-        document_id: int, persona: Persona | None, *, query: str = "", hello: bool = True
+        document_id: int, persona: Persona | None, *, query: str = "", hello: bool = True, peer: YPeer | None = None
     ) -> SocketClient:
         params = []
         if persona is not None:
@@ -67,7 +67,7 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
         communicator = WebsocketCommunicator(application, path)
         connected, _ = await communicator.connect()
         assert connected
-        client = SocketClient(communicator, YPeer())
+        client = SocketClient(communicator, peer or YPeer())
         opened.append(client)
         if hello:
             await client.send(client.peer.hello())

@@ -345,3 +345,24 @@ async def test_access_changes_apply_to_open_sockets(world: World, connect: Any, 
     assert await wait_for(lambda: other.closed_code == 4403, [other], seconds=3)
     await editor.pump(0.2)
     assert editor.closed_code is None
+
+
+async def test_offline_edits_merge_on_reconnect(world: World, connect: Any, doc_settings: Any) -> None:
+    """Two people edit while disconnected (a phone in a lift); on reconnect the standard sync
+    exchange carries their edits both ways and everyone converges."""
+    document = await _doc(world)
+    await database_sync_to_async(write_text)(document, "shared start")
+    phone = await connect(document.pk, world.member)
+    laptop = await connect(document.pk, world.member2)
+    await phone.close()
+    await laptop.close()
+    phone.peer.paragraph("typed on the phone, offline")
+    laptop.peer.last_text().insert(0, "laptop: ")
+    phone.peer.drain()  # nothing is sent while offline; the sync on reconnect carries it
+    laptop.peer.drain()
+    # same Yjs documents, new sockets
+    again = [await connect(document.pk, world.member, peer=old.peer) for old in (phone, laptop)]
+    assert await wait_for(lambda: again[0].peer.text() == again[1].peer.text(), again, seconds=3)
+    assert sorted(again[0].peer.text().split("\n")) == ["laptop: shared start", "typed on the phone, offline"]
+    late = await connect(document.pk, world.admin)
+    assert late.peer.text() == again[0].peer.text()
