@@ -64,7 +64,7 @@ def test_thread_mode_indexes_after_commit(world: World, settings: object) -> Non
         conv = make_channel(world)
         msg = send(world, world.owner, conv, "后台 线程 索引")["id"]  # on commit: wake() starts the thread
         assert indexer._thread is not None and indexer._thread.is_alive()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         results: list[int] = []
         while time.monotonic() < deadline and not results:
             results = [r["message_id"] for r in search(world, world.member, "线程").json()["results"]]
@@ -81,7 +81,7 @@ def test_first_search_starts_the_indexer_which_catches_up(world: World, settings
     msg = send(world, world.owner, conv, "启动 之前 的 消息")["id"]  # logged while nobody indexes
     settings.SEARCH_INDEXING = "thread"  # type: ignore[attr-defined]
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         results: list[int] = []
         while time.monotonic() < deadline and not results:
             results = [r["message_id"] for r in search(world, world.member, "启动").json()["results"]]
