@@ -409,6 +409,25 @@ def test_guest_sees_only_the_shared_channel(new_context: Any, server: Server) ->
     screenshot(carol, "desktop-zh-guest")
 
 
+def test_enter_during_chinese_ime_composition_does_not_send(new_context: Any, server: Server) -> None:
+    page = open_as(new_context, server, "alice@e2e.test", "grouping")
+    before = len(bodies(page))
+    box = page.locator("form.composer textarea")
+    box.focus()
+    cdp = page.context.new_cdp_session(page)
+    # Pinyin being composed: Enter picks the candidate, it must not send the message.
+    cdp.send("Input.imeSetComposition", {"text": "zhong'wen", "selectionStart": 9, "selectionEnd": 9})
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert len(bodies(page)) == before and page.locator("[data-testid=pending-message]").count() == 0
+    cdp.send("Input.insertText", {"text": "中文输入法"})  # the composition is committed
+    # (The emulated Enter may leave a line break that a real IME would have swallowed.)
+    expect(box).to_have_value(re.compile(r"^中文输入法\s*$"))
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=message]", has_text="中文输入法")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(box).to_have_value("")
+
+
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
     expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")
