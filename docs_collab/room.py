@@ -365,7 +365,9 @@ class Room:
 
     async def _compact(self) -> None:
         try:
-            result = await database_sync_to_async(store.compact)(self.document_id)
+            # Not in the shared thread-sensitive executor: a long replay there would hold up
+            # every other database call of this process (flushes, socket auth) meanwhile.
+            result = await database_sync_to_async(store.compact, thread_sensitive=False)(self.document_id)
             if result is not None:
                 self._snapshot_rows = 0
         except Exception:
