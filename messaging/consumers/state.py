@@ -85,21 +85,6 @@ def readable_last_seqs(user_id: int, conversation_ids: list[int]) -> dict[int, i
     return readable
 
 
-def should_stream(user_id: int, conversation_id: int) -> int | None:
-    """After an access change touching one conversation: its last seq if it belongs in the
-    socket's streamed set (see ``_streamed``), else None."""
-    user = active_user(user_id)
-    if user is None:
-        return None
-    try:
-        member, conversation = access.access_conversation(user, conversation_id)
-    except NotFound:
-        return None
-    if member.is_guest or access.is_participant(user_id, conversation):
-        return conversation.last_seq
-    return None
-
-
 def events_page(conversation_id: int, after_seq: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
     return events_after(conversation_id, after_seq, limit)
 
