@@ -145,3 +145,40 @@ def test_bulk_events_pages_per_conversation(world: World, monkeypatch: Any) -> N
         assert len(page["events"]) == 2
         cursor = page["events"][-1]["seq"]
     assert seen == list(range(1, page["last_seq"] + 1))
+
+
+def test_conversation_and_members_state_plus_events_equals_fresh_fetch(world: World) -> None:
+    conv = create_conversation(world, world.owner, "public", "状态", member_ids=[world.member.user.pk])
+    owner = world.api(world.owner)
+    keys = ("name", "topic", "purpose", "archived", "kind")
+
+    def fetch() -> tuple[dict[str, Any], set[int], int]:
+        detail = owner.get(f"/api/v1/conversations/{conv}").json()
+        people = {m["user_id"] for m in owner.get(f"/api/v1/conversations/{conv}/members").json()["members"]}
+        return {k: detail[k] for k in keys}, people, detail["last_seq"]
+
+    conversation, people, cursor = fetch()
+    owner.patch(f"/api/v1/conversations/{conv}", {"topic": "一", "purpose": "二"})
+    world.api(world.member2).post(f"/api/v1/conversations/{conv}/join")
+    owner.post(f"/api/v1/conversations/{conv}/share", {"partner_id": world.customer.pk})
+    owner.post(f"/api/v1/conversations/{conv}/members", {"user_ids": [world.admin.user.pk]})
+    world.api(world.member).post(f"/api/v1/conversations/{conv}/leave")
+    owner.post(f"/api/v1/conversations/{conv}/archive")
+    owner.patch(f"/api/v1/conversations/{conv}", {"name": "改名"})  # refused while archived: no event
+    owner.post(f"/api/v1/conversations/{conv}/unarchive")
+    owner.patch(f"/api/v1/conversations/{conv}", {"name": "改名"})
+    owner.delete(f"/api/v1/conversations/{conv}/share/{world.customer.pk}")
+    owner.delete(f"/api/v1/conversations/{conv}/members/{world.member2.user.pk}")
+
+    log = owner.get(f"/api/v1/conversations/{conv}/events", after_seq=cursor).json()["events"]
+    for event in log:
+        if event["type"] == "conversation.updated":
+            conversation = {k: event["conversation"][k] for k in keys}
+        elif event["type"] == "member.joined":
+            people |= set(event["user_ids"])
+        elif event["type"] == "member.left":
+            people -= set(event["user_ids"])
+    fresh_conversation, fresh_people, last_seq = fetch()
+    assert log[-1]["seq"] == last_seq
+    assert (conversation, people) == (fresh_conversation, fresh_people)
+    assert world.guest.user.pk not in people and world.admin.user.pk in people
