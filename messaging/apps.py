@@ -6,5 +6,6 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from messaging import receivers  # noqa: F401  (closes sockets when hub revokes access)
-        from messaging import search  # noqa: F401  (registers the messages search source + indexer wake-up)
+        # Imported for their side effects: receivers closes sockets when hub revokes access;
+        # search registers the messages search source and the indexer wake-up.
+        from messaging import receivers, search  # noqa: F401

@@ -19,7 +19,7 @@ def group_send_now(group: str, message: dict[str, Any]) -> None:
         return
     try:
         async_to_sync(layer.group_send)(group, message)
-    except Exception:  # noqa: BLE001 — at-most-once layer; clients converge by replay
+    except Exception:  # at-most-once layer anyway: clients converge by replay
         logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 
