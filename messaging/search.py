@@ -70,9 +70,9 @@ def acl_key(conversation_id: int) -> str:
 
 
 def message_version(message: Message) -> str:
-    """Changes whenever the indexed content of a message changes (edits, thread growth)."""
-    threaded = message.thread_root_id is not None or message.reply_count > 0
-    return f"{iso(message.edited_at) or ''}|{int(threaded)}"
+    """Changes whenever the indexed *text* changes (an edit). Thread growth is deliberately not
+    part of it: a root must not vanish from results for the seconds until its reindex."""
+    return iso(message.edited_at) or ""
 
 
 def build_docs(messages: list[Message]) -> list[IndexDoc]:
@@ -176,11 +176,8 @@ class MessageSource:
             after = rows[-1].pk
 
     def versions(self, workspace_id: int) -> dict[str, str]:
-        rows = self._live(workspace_id).values_list("pk", "edited_at", "thread_root_id", "reply_count")
-        return {
-            doc_id(pk): f"{iso(edited) or ''}|{int(root is not None or replies > 0)}"
-            for pk, edited, root, replies in rows
-        }
+        rows = self._live(workspace_id).values_list("pk", "edited_at")
+        return {doc_id(pk): iso(edited) or "" for pk, edited in rows}
 
 
 register_source(MessageSource())

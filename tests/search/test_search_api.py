@@ -100,6 +100,10 @@ def test_has_and_is_operators(world: World) -> None:
     plain = send(world, world.owner, conv, "报价单 普通")["id"]
     assert found(world, world.member, "报价单 has:link") == [link]
     assert found(world, world.member, "报价单 is:thread") == [reply, root]
+    # A new reply does not hide its root while the index catches up.
+    send(world, world.owner, conv, "第二条回复", thread_root_id=root)
+    res = search(world, world.member, "讨论")
+    assert [r["message_id"] for r in res.json()["results"]] == [root]
     assert plain not in found(world, world.member, "has:file")
 
     def detector(messages: list[Message]) -> set[int]:
