@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { ConversationView } from "./components/ConversationView";
+import { SearchBox, SearchPanel } from "./components/Search";
 import { Sidebar } from "./components/Sidebar";
 import { useClient, useHub, useT } from "./hooks";
 import { LANGS, type Lang } from "./i18n";
@@ -58,6 +59,7 @@ function Header() {
         </label>
       )}
       <span className="spacer" />
+      {me.workspaces.length > 0 && <SearchBox />}
       <select
         className="lang-switch"
         aria-label={t("language")}
@@ -89,12 +91,13 @@ export function App() {
   const t = useT();
   const me = useHub((s) => s.me);
   const activeId = useHub((s) => s.activeId);
+  const searching = useHub((s) => s.search !== null);
   const lang = useHub((s) => s.lang);
   useEffect(() => {
     document.title = t("appName");
   }, [t, lang]);
   return (
-    <div className="app" data-pane={activeId === null ? "list" : "conversation"}>
+    <div className="app" data-pane={activeId === null && !searching ? "list" : "conversation"}>
       <Header />
       <ConnectionBanner />
       {me.workspaces.length === 0 ? (
@@ -103,7 +106,13 @@ export function App() {
         <div className="panes">
           <Sidebar />
           <main className="main" aria-label={t("conversations")}>
-            {activeId === null ? <div className="empty">{t("pickConversation")}</div> : <ConversationView key={activeId} id={activeId} />}
+            {searching ? (
+              <SearchPanel />
+            ) : activeId === null ? (
+              <div className="empty">{t("pickConversation")}</div>
+            ) : (
+              <ConversationView key={activeId} id={activeId} />
+            )}
           </main>
         </div>
       )}

@@ -1,7 +1,7 @@
 // HTTP calls to /api/v1 with the session cookie; writes carry Django's CSRF token, read from
 // the `csrftoken` cookie that the app page sets (ensure_csrf_cookie).
 
-import type { ConversationSummary, HubEvent, Me, Message } from "./types";
+import type { ConversationSummary, HubEvent, Me, Message, SearchResult } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -73,6 +73,11 @@ export const api = {
     request<{ members: { user_id: number; name: string; is_external?: boolean }[] }>(
       "GET",
       `/conversations/${conversationId}/members`,
+    ),
+  search: (workspaceId: number, q: string) =>
+    request<{ results: SearchResult[]; total: number }>(
+      "GET",
+      `/search?workspace=${workspaceId}&q=${encodeURIComponent(q)}&limit=30`,
     ),
   markRead: (conversationId: number, seq: number) =>
     request<{ last_read_seq?: number }>("POST", `/conversations/${conversationId}/read`, { seq }),

@@ -8,7 +8,7 @@
 // * no duplicates — events at or below the cursor are ignored, messages are keyed by id,
 //   local echoes by client_id, and the server makes (sender, client_id) unique.
 
-import { api } from "./api";
+import { api, ApiError } from "./api";
 import type { Lang } from "./i18n";
 import { saveLang } from "./i18n";
 import { HubSocket, socketUrl, type SocketStatus } from "./socket";
@@ -24,7 +24,7 @@ import {
   setPendingState,
   type ConvState,
 } from "./store";
-import type { ConversationSummary, HubEvent, Me, Message, PendingMessage } from "./types";
+import type { ConversationSummary, HubEvent, Me, Message, PendingMessage, SearchResult } from "./types";
 
 export const PAGE_SIZE = 50;
 export const ACK_TIMEOUT_MS = 15_000;
@@ -46,6 +46,9 @@ export interface AppState {
   loadingOlder: Record<number, boolean>;
   historyError: Record<number, boolean>;
   notifications: NotificationPermission | "unsupported";
+  search: { q: string; status: "loading" | "ready" | "error"; results: SearchResult[]; total: number; error?: string } | null;
+  /** A message to bring into view and flash (jump from search). */
+  highlight: { conversationId: number; seq: number } | null;
   /** conversation id → the other people's names, for DMs and groups without a name. */
   people: Record<number, string[]>;
   /** conversation id → user id → {name, until (ms epoch)}: who is typing right now. */
@@ -115,6 +118,8 @@ export class HubClient {
       typing: {},
       people: {},
       notifications: typeof Notification === "undefined" ? "unsupported" : Notification.permission,
+      search: null,
+      highlight: null,
     };
     this.socket = new HubSocket(socketUrl(), {
       onOpen: () => this.onOpen(),
@@ -303,6 +308,52 @@ export class HubClient {
     await api.join(id);
     await this.loadConversations();
     this.navigate({ workspaceId: this.state.workspaceId, conversationId: id });
+  }
+
+  // --- search ---------------------------------------------------------------------------
+
+  async search(q: string): Promise<void> {
+    const workspaceId = this.state.workspaceId;
+    const query = q.trim();
+    if (workspaceId === null || !query) return;
+    this.set({ search: { q: query, status: "loading", results: [], total: 0 } });
+    try {
+      const found = await api.search(workspaceId, query);
+      if (this.state.search?.q !== query) return; // a newer search replaced this one
+      this.set({ search: { q: query, status: "ready", results: found.results, total: found.total } });
+    } catch (err) {
+      if (this.state.search?.q !== query) return;
+      const error = err instanceof ApiError ? err.message : String(err);
+      this.set({ search: { q: query, status: "error", results: [], total: 0, error } });
+    }
+  }
+
+  closeSearch(): void {
+    this.set({ search: null });
+  }
+
+  /** Open the conversation and bring the message into view, paging back until it is loaded. */
+  async jumpTo(conversationId: number, seq: number): Promise<void> {
+    this.set({ search: null, highlight: { conversationId, seq } });
+    this.atBottom = false;
+    this.navigate({ workspaceId: this.state.workspaceId, conversationId });
+    for (let round = 0; round < 200; round++) {
+      const conv = this.state.convs[conversationId];
+      if (!conv) return;
+      if (!conv.historyLoaded) {
+        await this.loadLatest(conversationId);
+        if (!this.state.convs[conversationId].historyLoaded) return;
+        continue;
+      }
+      const oldest = conv.messages[0]?.seq ?? 0;
+      if (oldest <= seq || !conv.hasMoreBefore) return;
+      if (this.state.loadingOlder[conversationId]) await new Promise((resolve) => setTimeout(resolve, 100));
+      else await this.loadOlder(conversationId);
+    }
+  }
+
+  clearHighlight(): void {
+    if (this.state.highlight) this.set({ highlight: null });
   }
 
   // --- sending --------------------------------------------------------------------------

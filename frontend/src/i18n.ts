@@ -56,6 +56,13 @@ const en = {
   otherChannels: "Other channels ({n})",
   join: "Join",
   enableNotifications: "Turn on notifications",
+  search: "Search",
+  searchPlaceholder: "Search messages",
+  searching: "Searching…",
+  noResults: "No messages match.",
+  resultCount: "{n} results",
+  closeSearch: "Close search",
+  searchFailed: "Search failed: {message}",
 };
 
 export type MessageKey = keyof typeof en;
@@ -111,6 +118,13 @@ const zh: Record<MessageKey, string> = {
   otherChannels: "其他频道（{n}）",
   join: "加入",
   enableNotifications: "开启通知",
+  search: "搜索",
+  searchPlaceholder: "搜索消息",
+  searching: "搜索中…",
+  noResults: "没有找到匹配的消息。",
+  resultCount: "共 {n} 条结果",
+  closeSearch: "关闭搜索",
+  searchFailed: "搜索失败：{message}",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

@@ -80,3 +80,17 @@ export interface PendingMessage {
   state: "sending" | "failed";
   error?: string;
 }
+
+export interface SearchResult {
+  message_id: number;
+  conversation_id: number;
+  conversation_name?: string;
+  conversation_kind?: string;
+  sender_id: number;
+  sender_name?: string;
+  created_at: string;
+  seq: number;
+  thread_root_id?: number | null;
+  /** HTML from the server: the text escaped, matches wrapped in <mark>. */
+  snippet: string;
+}

@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "5ff8855f202d";
-const ASSETS = ["/static/app/assets/main-Byv2KWS9.js","/static/app/assets/main-wvka9N9E.css"];
+const VERSION = "72362b7624d1";
+const ASSETS = ["/static/app/assets/main-D05Qok-q.css","/static/app/assets/main-XH7V5O_f.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

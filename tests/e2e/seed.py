@@ -44,6 +44,7 @@ ids = {
     "grouping": channel("分组"),
     "gap": channel("丢包"),
     # Public, but Bob has not joined: he finds it under "other channels".
+    "search": channel("搜索"),
     "browse": messaging_actions.check_create_conversation(alice_member, "public", "茶话会", []).pk,
 }
 
@@ -73,6 +74,8 @@ start = timezone.now() - timedelta(minutes=70 * 50 + 5)
 for i in range(150):
     sender = alice_member if (i // 3) % 2 == 0 else bob_member
     body = f"历史消息 {i + 1} — history message {i + 1}"
+    if i == 6:
+        body += " 碧螺春样品"  # a word found only here, for the jump-from-search test
     message, _ = messaging_actions.check_send_message(sender, conversation, body, uuid.uuid4())
     Message.objects.filter(pk=message.pk).update(created_at=start + timedelta(minutes=70 * (i // 3) + i % 3))
 

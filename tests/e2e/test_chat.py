@@ -240,7 +240,7 @@ def test_history_scrolls_back_with_day_separators_and_groups(new_context: Any, s
     expect(page.get_by_text("This is the start of the conversation.")).to_be_visible()
     expect(page.locator("[data-testid=message]")).to_have_count(150)
     texts = bodies(page)
-    assert texts == [f"历史消息 {i} — history message {i}" for i in range(1, 151)]
+    assert texts == [f"历史消息 {i} — history message {i}" + (" 碧螺春样品" if i == 7 else "") for i in range(1, 151)]
     # About 58 hours of history: three or four calendar days in Asia/Shanghai, ending today.
     separators = page.locator("li.day").all_inner_texts()
     assert 3 <= len(separators) <= 4 and separators[-1] == "Today" and "Yesterday" in separators
@@ -426,6 +426,48 @@ def test_enter_during_chinese_ime_composition_does_not_send(new_context: Any, se
     page.keyboard.press("Enter")
     expect(page.locator("[data-testid=message]", has_text="中文输入法")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
     expect(box).to_have_value("")
+
+
+def search_until_found(page: Any, query: str) -> Any:
+    """Submit the search box until the result shows (the index catches up right after commit)."""
+    box = page.get_by_role("searchbox")
+    for _ in range(20):
+        box.fill(query)
+        box.press("Enter")
+        results = page.get_by_test_id("search-result")
+        page.wait_for_function("() => window.__hub.state.search && window.__hub.state.search.status !== 'loading'")
+        if results.count():
+            return results
+        page.wait_for_timeout(500)
+    raise AssertionError(f"no search result for {query!r}")
+
+
+def test_chinese_message_from_the_composer_is_found_by_search(new_context: Any, server: Server) -> None:
+    page = open_as(new_context, server, "alice@e2e.test", "search")
+    text = "今年的西湖龙井明前茶价格上涨了百分之十"
+    send(page, text)
+    expect(page.locator("[data-testid=message]", has_text=text)).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    results = search_until_found(page, "明前茶")
+    expect(results).to_have_count(1)
+    expect(results.first.locator("mark")).to_contain_text("明前")
+    expect(results.first).to_contain_text("# 搜索")
+    screenshot(page, "desktop-zh-search")
+    results.first.click()
+    expect(page.locator("section.conversation h1")).to_have_text("# 搜索")
+    expect(page.locator("[data-testid=message]", has_text=text)).to_be_in_viewport()
+
+
+def test_jump_from_search_to_an_old_message(new_context: Any, server: Server) -> None:
+    page = open_as(new_context, server, "bob@e2e.test", "chat", locale="en-US")
+    results = search_until_found(page, "碧螺春样品")
+    expect(results).to_have_count(1)
+    expect(results.first).to_contain_text("历史记录")
+    results.first.click()
+    # Message 7 of 150 is three pages back: the app pages back until it is loaded.
+    target = page.locator("[data-testid=message]", has_text="碧螺春样品")
+    expect(target).to_be_in_viewport(timeout=DELIVERY_TIMEOUT)
+    expect(target).to_have_class(re.compile(r"highlight"))
+    assert page.locator("[data-testid=message]").count() >= 144
 
 
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:

@@ -1,4 +1,4 @@
-import { memo, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { layoutRows, timeLabel, validTimeZone } from "../format";
 import { useClient, useHub, useT } from "../hooks";
 import type { Lang } from "../i18n";
@@ -169,6 +169,23 @@ function MessageList({ id }: { id: number }) {
     // A short page does not scroll, so fetch more until it does (or history ends).
     if (conv.historyLoaded && conv.hasMoreBefore && el.scrollHeight <= el.clientHeight + 10) void client.loadOlder(id);
   }, [items, conv.historyLoaded, conv.hasMoreBefore, client, id]);
+
+  // Jump from search: once the message is loaded, centre it and flash it.
+  const highlight = useHub((s) => (s.highlight?.conversationId === id ? s.highlight.seq : null));
+  useEffect(() => {
+    if (highlight === null) return;
+    const el = scroller.current?.querySelector<HTMLElement>(`[data-seq="${highlight}"]`);
+    if (!el) return;
+    anchor.current = { ...anchor.current, atBottom: false };
+    client.atBottom = false;
+    el.scrollIntoView({ block: "center" });
+    el.classList.add("highlight");
+    const timer = setTimeout(() => {
+      el.classList.remove("highlight");
+      client.clearHighlight();
+    }, 2500);
+    return () => clearTimeout(timer);
+  }, [highlight, items, client]);
 
   const onScroll = () => {
     const el = scroller.current;
