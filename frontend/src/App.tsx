@@ -5,7 +5,7 @@ import { Sidebar } from "./components/Sidebar";
 import { useClient, useHub, useT } from "./hooks";
 import { LANGS, type Lang } from "./i18n";
 
-const LANG_NAMES: Record<Lang, string> = { "zh-CN": "中文", en: "English" };
+const LANG_NAMES: Record<Lang, string> = { "zh-CN": "中文", en: "EN" };
 
 function ConnectionBanner() {
   const t = useT();

@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "72362b7624d1";
-const ASSETS = ["/static/app/assets/main-D05Qok-q.css","/static/app/assets/main-XH7V5O_f.js"];
+const VERSION = "b78a67caa273";
+const ASSETS = ["/static/app/assets/main-BB8OrkKD.css","/static/app/assets/main-Nrs23Oji.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

@@ -15,7 +15,8 @@ export function SearchBox() {
       <input
         type="search"
         aria-label={t("search")}
-        placeholder={t("searchPlaceholder")}
+        placeholder={t("search")}
+        title={t("searchPlaceholder")}
         value={q}
         onChange={(e) => setQ(e.target.value)}
       />
