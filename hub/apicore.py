@@ -116,6 +116,15 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 413, "request_too_large", "the request body is too large")
 
 
+@api.exception_handler(OverflowError)
+def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # SQLite refuses integers beyond 64 bits in a query ("Python int too large to convert to
+    # SQLite INTEGER"); no row can have such an id, so answer as PostgreSQL's lookup does.
+    if "SQLite INTEGER" not in str(exc):
+        raise exc
+    return error_response(request, 404, "not_found", "not found")
+
+
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "not_found", "not found")

@@ -226,7 +226,7 @@ def parse_cursors(raw: str) -> dict[int, int]:
     for part in filter(None, (p.strip() for p in raw.split(","))):
         conv, _, seq = part.partition(":")
         conv_id, after = int(conv), int(seq or "0")
-        if conv_id <= 0 or after < 0:
+        if not 0 < conv_id < 2**63 or not 0 <= after < 2**63:
             raise ValueError(part)
         cursors[conv_id] = after
     return cursors

@@ -134,3 +134,48 @@ def test_lone_surrogates_everywhere_are_4xx(world: World, conv: int) -> None:
         res = getattr(c, method)(path, raw, content_type="application/json", **auth)
         assert 400 <= res.status_code < 500, (path, res.content)
         assert res.json()["error"]["code"]
+
+
+def test_huge_numbers_never_500(world: World, conv: int) -> None:
+    """Integers beyond 64 bits (SQLite cannot even bind them) answer 4xx or a harmless 200."""
+    from django.test import Client
+
+    msg = send(world, world.member, conv, "ok")
+    client, auth, big = Client(raise_request_exception=False), world.member.auth, 10**20
+    gets = [
+        (f"/api/v1/conversations/{big}/messages", {}),
+        ("/api/v1/events", {"cursors": f"{big}:0"}),
+        ("/api/v1/events", {"cursors": f"{conv}:{big}"}),
+        (f"/api/v1/conversations/{conv}/events", {"after_seq": big}),
+        (f"/api/v1/conversations/{conv}/messages", {"before": big}),
+        (f"/api/v1/conversations/{conv}/receipts", {"seq": big}),
+        (f"/api/v1/messages/{big}", {}),
+        (f"/api/v1/attachments/{big}", {}),
+        ("/api/v1/conversations", {"workspace": big}),
+        ("/api/v1/saved", {"workspace": big}),
+        (f"/api/v1/messages/{msg['id']}/thread", {"after": big}),
+    ]
+    for path, params in gets:
+        res = client.get(path, params, **auth)
+        assert res.status_code < 500, (path, params, res.status_code)
+    posts = [
+        (f"/api/v1/conversations/{conv}/members", {"user_ids": [big]}),
+        (
+            f"/api/v1/conversations/{conv}/messages",
+            {"body": "x", "client_id": str(uuid.uuid4()), "attachment_ids": [big]},
+        ),
+        (
+            f"/api/v1/conversations/{conv}/messages",
+            {"body": "x", "client_id": str(uuid.uuid4()), "thread_root_id": big},
+        ),
+        ("/api/v1/conversations", {"workspace_id": world.workspace.pk, "kind": "group", "member_ids": [big, 1]}),
+        ("/api/v1/conversations", {"workspace_id": big, "kind": "public", "name": "x"}),
+    ]
+    for path, body in posts:
+        res = client.post(path, body, content_type="application/json", **auth)
+        assert 400 <= res.status_code < 500, (path, body, res.status_code)
+    assert client.delete(f"/api/v1/conversations/{conv}/members/{big}", **world.owner.auth).status_code == 404
+    # A read cursor past the end is capped at last_seq.
+    res = client.post(f"/api/v1/conversations/{conv}/read", {"seq": big}, content_type="application/json", **auth)
+    assert res.status_code == 200 and res.json()["last_read_seq"] == msg["seq"]
+    assert Message.objects.count() == 1
