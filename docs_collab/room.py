@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
+from django.db import connection
 from pycrdt import Doc, TransactionEvent
 
 from docs_collab import protocol, store
@@ -367,7 +368,7 @@ class Room:
         try:
             # Not in the shared thread-sensitive executor: a long replay there would hold up
             # every other database call of this process (flushes, socket auth) meanwhile.
-            result = await database_sync_to_async(store.compact, thread_sensitive=False)(self.document_id)
+            result = await database_sync_to_async(_compact_in_pool_thread, thread_sensitive=False)(self.document_id)
             if result is not None:
                 self._snapshot_rows = 0
         except Exception:
@@ -514,6 +515,14 @@ class Room:
             await self.catch_up()
             for peer in list(self.peers):
                 await peer.close_for(CLOSE_RELOAD)
+
+
+def _compact_in_pool_thread(document_id: int) -> store.CompactionResult | None:
+    try:
+        return store.compact(document_id)
+    finally:
+        # Compaction is rare: do not leave a database connection parked in a pool thread.
+        connection.close()
 
 
 # --- the registry: one room per open document in this process ----------------------------------

@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from docs_collab import actions, content, room, store
@@ -84,6 +86,8 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
             break
         await asyncio.sleep(0.02)
     assert not room.open_rooms(), "a document room stayed open after its sockets closed"
+    # the database thread's connection, so that PostgreSQL can drop the test database
+    await sync_to_async(connections.close_all)()
 
 
 def rich_update(document: Document) -> None:

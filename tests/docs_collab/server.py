@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -146,4 +145,4 @@ def cleanup(data_dir: Path) -> None:
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
-__all__ = ["HubSite", "Seed", "cleanup", "ensure_node_modules", "free_port", "node_client", "sys"]
+__all__ = ["HubSite", "Seed", "cleanup", "ensure_node_modules", "free_port", "node_client"]
