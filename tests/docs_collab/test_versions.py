@@ -181,3 +181,24 @@ def test_concurrent_compactors_and_appenders_lose_nothing(world: World) -> None:
     assert not errors, errors
     store.compact(document.pk)
     assert sorted(stored_text(document.pk).split("\n")) == sorted(expected)
+
+
+@pytest.mark.django_db
+def test_compact_documents_command(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    busy = make_document(world, title="busy")
+    quiet = make_document(world, title="quiet")
+    for i in range(3):
+        write_text(busy, f"line {i}")
+    write_text(quiet, "one line")
+    out = StringIO()
+    call_command("compact_documents", "--min-rows", "2", stdout=out)
+    assert f"document {busy.pk}: 3 rows" in out.getvalue() and "compacted 1 document(s)" in out.getvalue()
+    assert DocUpdate.objects.filter(document=busy).count() == 0
+    assert DocUpdate.objects.filter(document=quiet).count() == 1
+    assert stored_text(busy.pk) == "line 0\nline 1\nline 2"
+    call_command("compact_documents", "--document", str(quiet.pk), stdout=StringIO())
+    assert DocUpdate.objects.filter(document=quiet).count() == 0 and stored_text(quiet.pk) == "one line"
