@@ -181,3 +181,22 @@ def test_no_email_after_access_ended(world: World) -> None:
     world.api(world.owner).delete(f"/api/v1/conversations/{private}/members/{world.member2.user.pk}")
     assert notifications.send_due_digests(_later()) == 0
     assert mail.outbox == []
+
+
+def test_digest_task_with_the_database_backend(
+    world: World, conv: int, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The embedded default: a deferred row that db_worker runs after the delay."""
+    from django_tasks_db.models import DBTaskResult
+
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        with django_capture_on_commit_callbacks(execute=True):
+            send(world, world.owner, conv, "@张三 数据库队列")
+        row = DBTaskResult.objects.get()
+        assert row.task_path == "messaging.notifications.send_digest"
+        assert row.run_after is not None and row.run_after > timezone.now() + timedelta(minutes=9)
+        assert not DBTaskResult.objects.ready().exists()  # not before the delay
+        # What the worker does once it is due:
+        PendingNotification.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+        assert row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"]) == 1
+    assert len(mail.outbox) == 1
