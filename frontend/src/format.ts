@@ -29,8 +29,22 @@ function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.Da
   return found;
 }
 
+// Timelines re-lay out on every change; a message's calendar day never changes, so remember it.
+const dayKeys = new Map<string, string>();
+const DAY_KEYS_MAX = 100_000;
+
 /** Calendar day of an instant in a time zone, as YYYY-MM-DD. */
 export function dayKey(iso: string, timeZone?: string): string {
+  const cacheKey = `${timeZone ?? ""}|${iso}`;
+  const cached = dayKeys.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const key = computeDayKey(iso, timeZone);
+  if (dayKeys.size >= DAY_KEYS_MAX) dayKeys.clear();
+  dayKeys.set(cacheKey, key);
+  return key;
+}
+
+function computeDayKey(iso: string, timeZone?: string): string {
   const parts = formatter("en-CA", {
     timeZone,
     year: "numeric",
