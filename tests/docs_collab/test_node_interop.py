@@ -49,6 +49,8 @@ async def python_client(port: int, seed: Seed, write: str | None, expect: list[s
                 for reply in peer.handle(frame):
                     await ws.send(reply)
             if peer.synced and not wrote:
+                # cursors/presence first, as an editor does on load; then the edit
+                await ws.send(peer.awareness_frame({"user": {"name": "python-client", "color": "#f783ac"}}))
                 peer.paragraph(write or "")
                 wrote = True
                 for update in peer.drain():
@@ -81,6 +83,9 @@ async def test_node_yjs_and_python_clients_converge_through_daphne(site: HubSite
     node_result = await node_task
     assert node_result["ok"] and node_result["synced"]
     assert node_result["text"] == python_peer.text()
+    # awareness (cursors, names) crosses both ways between the two implementations
+    assert "python-client" in node_result["peers"]  # type: ignore[operator]
+    assert any(s.get("user", {}).get("name") == "node-client" for s in python_peer.awareness.values())
     assert sorted(python_peer.text().split("\n")) == ["Node 你好 from yjs", "Python 👋 from pycrdt"]
 
     # A second round on the same room: edits keep flowing both ways after the first sync.

@@ -4,7 +4,7 @@
 //
 // usage: node doc_client.mjs <ws base url, e.g. ws://127.0.0.1:8000/ws/docs> <document id> <token>
 //          [--write TEXT] [--expect TEXT ...] [--timeout MS]
-// Prints one JSON line: {"synced": bool, "text": "...", "ok": bool}.
+// Prints one JSON line: {"synced": bool, "text": "...", "ok": bool, "peers": [names seen by awareness]}.
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
@@ -35,7 +35,11 @@ const text = () =>
     .join('\n')
 
 const done = (ok) => {
-  process.stdout.write(JSON.stringify({ synced: provider.synced, text: text(), ok }) + '\n')
+  const names = [...provider.awareness.getStates().entries()]
+    .filter(([clientId]) => clientId !== doc.clientID)
+    .map(([, state]) => state.user && state.user.name)
+    .filter(Boolean)
+  process.stdout.write(JSON.stringify({ synced: provider.synced, text: text(), ok, peers: names }) + '\n')
   provider.destroy()
   setTimeout(() => process.exit(ok ? 0 : 1), 50)
 }
