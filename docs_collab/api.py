@@ -62,6 +62,13 @@ class PermissionOut(Schema):
     role: str
 
 
+class ActivityOut(Schema):
+    author_id: int | None
+    hour: datetime
+    updates: int
+    last_at: datetime
+
+
 class VersionIn(Schema):
     name: str = ""
 
@@ -137,6 +144,13 @@ def set_permission(request: HttpRequest, document_id: int, payload: PermissionIn
     grant = access.access_document(authed_user(request), document_id)
     actions.check_set_permission(grant, payload.user_id, payload.role)
     return queries.permissions(grant.document)
+
+
+@router.get("/documents/{document_id}/activity", response=list[ActivityOut])
+def document_activity(request: HttpRequest, document_id: int) -> object:
+    """Who changed the document when (per author and hour, newest first)."""
+    grant = access.access_document(authed_user(request), document_id)
+    return queries.activity(grant.document)
 
 
 @router.get("/documents/{document_id}/versions", response=list[VersionOut])

@@ -130,3 +130,21 @@ class DocVersion(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.kind} version of document {self.document_id}"
+
+
+class DocActivity(models.Model):
+    """Who changed the document when, per author and hour: survives compaction, which deletes
+    the log rows (and with them their authors)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="activity")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    hour = models.DateTimeField()
+    updates = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "author", "hour"], name="docactivity_unique_hour")]
+        indexes = [models.Index(fields=["document", "-hour"], name="docactivity_doc_hour")]
+
+    def __str__(self) -> str:
+        return f"document {self.document_id}: {self.updates} updates by {self.author_id} at {self.hour:%Y-%m-%d %H}h"

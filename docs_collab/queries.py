@@ -7,7 +7,7 @@ from typing import Any
 from pycrdt import Doc
 
 from docs_collab import access, content, store
-from docs_collab.models import Document, DocumentPermission, DocVersion
+from docs_collab.models import DocActivity, Document, DocumentPermission, DocVersion
 from hub.models import Member
 
 
@@ -90,3 +90,8 @@ def permissions(document: Document) -> list[dict[str, Any]]:
         .order_by("user_id")
         .values_list("user_id", "role")
     ]
+
+
+def activity(document: Document, limit: int = 200) -> list[dict[str, Any]]:
+    rows = DocActivity.objects.filter(document=document).order_by("-hour", "author_id")[:limit]
+    return [{"author_id": r.author_id, "hour": r.hour, "updates": r.updates, "last_at": r.last_at} for r in rows]

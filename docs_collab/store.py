@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from pycrdt import Doc
 
-from docs_collab.models import DocSnapshot, Document, DocUpdate, DocVersion
+from docs_collab.models import DocActivity, DocSnapshot, Document, DocUpdate, DocVersion
 from docs_collab.protocol import pack_updates, unpack_updates
 
 logger = logging.getLogger(__name__)
@@ -124,9 +124,24 @@ def append_batches(document_id: int, batches: list[tuple[int | None, list[bytes]
                 )
             )
         DocUpdate.objects.bulk_create(rows)
+        _record_activity(document_id, batches, now)
         last_author = batches[-1][0]
         Document.objects.filter(pk=document_id).update(last_update_seq=seq, updated_at=now, last_editor_id=last_author)
     return first, seq
+
+
+def _record_activity(document_id: int, batches: list[tuple[int | None, list[bytes]]], now: datetime) -> None:
+    """Caller holds the document's row lock (so the read-then-create below cannot race)."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    per_author: dict[int | None, int] = {}
+    for author, updates in batches:
+        per_author[author] = per_author.get(author, 0) + len(updates)
+    for author, count in per_author.items():
+        updated = DocActivity.objects.filter(document_id=document_id, author_id=author, hour=hour).update(
+            updates=F("updates") + count, last_at=now
+        )
+        if not updated:
+            DocActivity.objects.create(document_id=document_id, author_id=author, hour=hour, updates=count, last_at=now)
 
 
 @dataclass

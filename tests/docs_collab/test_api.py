@@ -202,3 +202,18 @@ def test_empty_document_exports(world: World) -> None:
     assert world.api(world.owner).get(f"/api/v1/documents/{document.pk}/export").content == b"\n"
     write_text(document, "纯文本")
     assert world.api(world.owner).get(f"/api/v1/documents/{document.pk}/export").content.decode() == "纯文本\n"
+
+
+def test_activity_says_who_changed_what_when_and_survives_compaction(world: World) -> None:
+    from docs_collab import store
+
+    document = make_document(world)
+    write_text(document, "by the owner", world.owner)
+    write_text(document, "by a member", world.member)
+    write_text(document, "by the member again", world.member)
+    store.compact(document.pk)
+    body = world.api(world.member2).get(f"/api/v1/documents/{document.pk}/activity").json()
+    by_author = {row["author_id"]: row["updates"] for row in body}
+    assert by_author == {world.owner.user.pk: 1, world.member.user.pk: 2}
+    assert world.api(world.outsider).get(f"/api/v1/documents/{document.pk}/activity").status_code == 404
+    assert world.api(world.guest).get(f"/api/v1/documents/{document.pk}/activity").status_code == 404
