@@ -71,6 +71,8 @@ def do_create_conversation(creator: Member, kind: str, name: str, others: list[M
     creator_role = Participant.Role.MANAGER if conversation.is_channel else Participant.Role.MEMBER
     Participant.objects.create(conversation=conversation, user=creator.user, role=creator_role)
     Participant.objects.bulk_create([Participant(conversation=conversation, user=m.user) for m in others])
+    # Claimed first so the payload's last_seq is this event's own seq (1).
+    conversation.last_seq = next_seq(conversation.pk)
     append_event(
         conversation.pk,
         "conversation.created",
@@ -78,8 +80,8 @@ def do_create_conversation(creator: Member, kind: str, name: str, others: list[M
             "conversation": conversation_payload(conversation),
             "member_ids": [creator.user_id, *[m.user_id for m in others]],
         },
+        seq=conversation.last_seq,
     )
-    conversation.refresh_from_db(fields=["last_seq"])
     return conversation
 
 

@@ -359,3 +359,11 @@ def test_group_from_another_workspace_is_404(world: World) -> None:
     api = world.api(world.member)
     assert api.post("/api/v1/conversations", {**base, "from_message_id": msg["id"]}).status_code == 404
     assert api.post("/api/v1/conversations", {**base, "from_conversation_id": dm}).status_code == 404
+
+
+def test_created_event_carries_its_own_seq(world: World) -> None:
+    conv = create_conversation(world, world.owner, "private", "新", member_ids=[world.member.user.pk])
+    first = events(world, world.owner, conv)[0]
+    assert first["type"] == "conversation.created" and first["seq"] == 1
+    assert first["conversation"]["last_seq"] == 1
+    assert sorted(first["member_ids"]) == sorted([world.owner.user.pk, world.member.user.pk])
