@@ -286,6 +286,7 @@ def do_toggle_reaction(user: User, message: Message, emoji: str) -> bool:
     deleted, _ = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
     added = not deleted
     if added:
+        _check_reaction_room(message, user, emoji)
         Reaction.objects.create(message=message, user=user, emoji=emoji)
     summary = reaction_summary(list(Reaction.objects.filter(message=message)))
     append_event(
@@ -295,6 +296,20 @@ def do_toggle_reaction(user: User, message: Message, emoji: str) -> bool:
         seq=seq,
     )
     return added
+
+
+MAX_REACTIONS_PER_PERSON = 20
+MAX_EMOJI_PER_MESSAGE = 50
+
+
+def _check_reaction_room(message: Message, user: User, emoji: str) -> None:
+    """Every reaction rides along in every payload of the message: keep that bounded."""
+    mine = Reaction.objects.filter(message=message, user=user).count()
+    if mine >= MAX_REACTIONS_PER_PERSON:
+        raise HubError("too_many_reactions", f"at most {MAX_REACTIONS_PER_PERSON} reactions per person on a message")
+    kinds = set(Reaction.objects.filter(message=message).values_list("emoji", flat=True))
+    if emoji not in kinds and len(kinds) >= MAX_EMOJI_PER_MESSAGE:
+        raise HubError("too_many_reactions", f"at most {MAX_EMOJI_PER_MESSAGE} different emoji on a message")
 
 
 # --- pins, saved messages, thread follows ---------------------------------------------------------

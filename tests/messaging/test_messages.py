@@ -330,3 +330,19 @@ def test_forward_never_crosses_workspaces(world: World, conv: int) -> None:
     )
     assert res.status_code == 404
     assert world.api(world.member).get(f"/api/v1/conversations/{elsewhere}/messages").json()["messages"] == []
+
+
+def test_reactions_are_bounded(world: World, conv: int) -> None:
+    from messaging.actions import messages as message_actions
+
+    msg = send(world, world.member, conv)
+    path = f"/api/v1/messages/{msg['id']}/reactions"
+    symbols = [chr(0x1F600 + i) for i in range(25)]
+    for emoji in symbols[: message_actions.MAX_REACTIONS_PER_PERSON]:
+        assert world.api(world.member2).post(path, {"emoji": emoji}).status_code == 200
+    res = world.api(world.member2).post(path, {"emoji": symbols[-1]})
+    assert res.status_code == 400 and error_code(res) == "too_many_reactions"
+    # Taking one back makes room again; others still react.
+    assert world.api(world.member2).post(path, {"emoji": symbols[0]}).json()["added"] is False
+    assert world.api(world.member2).post(path, {"emoji": symbols[-1]}).json()["added"] is True
+    assert world.api(world.owner).post(path, {"emoji": symbols[1]}).json()["added"] is True
