@@ -79,6 +79,10 @@ export const api = {
       "GET",
       `/search?workspace=${workspaceId}&q=${encodeURIComponent(q)}&limit=30`,
     ),
+  react: (messageId: number, emoji: string) =>
+    request<{ added: boolean }>("POST", `/messages/${messageId}/reactions`, { emoji }),
+  editMessage: (messageId: number, body: string) => request<Message>("PATCH", `/messages/${messageId}`, { body }),
+  deleteMessage: (messageId: number) => request<Message>("DELETE", `/messages/${messageId}`),
   markRead: (conversationId: number, seq: number) =>
     request<{ last_read_seq?: number }>("POST", `/conversations/${conversationId}/read`, { seq }),
 };

@@ -310,6 +310,22 @@ export class HubClient {
     this.navigate({ workspaceId: this.state.workspaceId, conversationId: id });
   }
 
+  // --- message actions ------------------------------------------------------------------
+  // The results arrive as logged events (reaction.changed, message.edited/deleted) like
+  // everyone else's, so the state has one writer and the log's order.
+
+  async react(messageId: number, emoji: string): Promise<void> {
+    await api.react(messageId, emoji);
+  }
+
+  async editMessage(messageId: number, body: string): Promise<void> {
+    await api.editMessage(messageId, body);
+  }
+
+  async deleteMessage(messageId: number): Promise<void> {
+    await api.deleteMessage(messageId);
+  }
+
   // --- search ---------------------------------------------------------------------------
 
   async search(q: string): Promise<void> {

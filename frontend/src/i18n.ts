@@ -63,6 +63,13 @@ const en = {
   resultCount: "{n} results",
   closeSearch: "Close search",
   searchFailed: "Search failed: {message}",
+  messageActions: "Message actions",
+  reactWith: "React with {emoji}",
+  edit: "Edit",
+  delete: "Delete",
+  confirmDelete: "Delete this message for everyone?",
+  save: "Save",
+  actionFailed: "Could not do that: {message}",
 };
 
 export type MessageKey = keyof typeof en;
@@ -125,6 +132,13 @@ const zh: Record<MessageKey, string> = {
   resultCount: "共 {n} 条结果",
   closeSearch: "关闭搜索",
   searchFailed: "搜索失败：{message}",
+  messageActions: "消息操作",
+  reactWith: "用 {emoji} 回应",
+  edit: "编辑",
+  delete: "删除",
+  confirmDelete: "确定为所有人删除这条消息？",
+  save: "保存",
+  actionFailed: "操作失败：{message}",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

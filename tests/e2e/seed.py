@@ -45,6 +45,7 @@ ids = {
     "gap": channel("丢包"),
     # Public, but Bob has not joined: he finds it under "other channels".
     "search": channel("搜索"),
+    "actions": channel("操作"),
     "browse": messaging_actions.check_create_conversation(alice_member, "public", "茶话会", []).pk,
 }
 

@@ -470,6 +470,41 @@ def test_jump_from_search_to_an_old_message(new_context: Any, server: Server) ->
     assert page.locator("[data-testid=message]").count() >= 144
 
 
+def test_react_edit_and_delete_show_up_everywhere(new_context: Any, server: Server) -> None:
+    alice = open_as(new_context, server, "alice@e2e.test", "actions")
+    bob = open_as(new_context, server, "bob@e2e.test", "actions", locale="en-US")
+    send(alice, "原始消息：报价 120 元")
+    on_bob = bob.locator("[data-testid=message]", has_text="报价")
+    expect(on_bob).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+
+    on_bob.hover()
+    on_bob.get_by_role("button", name="Message actions").click()
+    expect(on_bob.get_by_role("menuitem", name="Edit")).to_have_count(0)  # not his message
+    on_bob.get_by_role("menuitem", name="React with 👍").click()
+    on_alice = alice.locator("[data-testid=message]", has_text="报价")
+    expect(on_alice.locator(".reaction")).to_have_text("👍 1", timeout=DELIVERY_TIMEOUT)
+    on_alice.locator(".reaction").click()  # Alice adds hers by clicking the chip
+    expect(on_bob.locator(".reaction")).to_have_text("👍 2", timeout=DELIVERY_TIMEOUT)
+    expect(on_bob.locator(".reaction.mine")).to_have_count(1)
+
+    on_alice.hover()
+    on_alice.get_by_role("button", name="消息操作").click()
+    on_alice.get_by_role("menuitem", name="编辑").click()
+    alice.get_by_label("编辑").fill("修改后：报价 110 元")
+    alice.get_by_label("编辑").press("Enter")
+    expect(on_bob.locator(".body")).to_have_text("修改后：报价 110 元", timeout=DELIVERY_TIMEOUT)
+    expect(on_bob.locator(".edited")).to_have_text("(edited)")
+    expect(on_bob.locator(".reaction")).to_have_text("👍 2")  # the edit keeps the reactions
+
+    alice.once("dialog", lambda dialog: dialog.accept())
+    on_alice.hover()
+    on_alice.get_by_role("button", name="消息操作").click()
+    on_alice.get_by_role("menuitem", name="删除").click()
+    deleted = bob.locator("[data-testid=message] .body.deleted")
+    expect(deleted).to_have_text("This message was deleted.", timeout=DELIVERY_TIMEOUT)
+    assert len(bodies(bob)) == 1 and len(bodies(alice)) == 1
+
+
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
     expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")

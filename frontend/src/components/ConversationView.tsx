@@ -22,6 +22,12 @@ function hue(id: number): number {
   return (id * 47) % 360;
 }
 
+const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "✅", "🙏"];
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 interface RowProps {
   item: Item;
   first: boolean;
@@ -40,6 +46,26 @@ const MessageRow = memo(function MessageRow({ item, first, conversationId, lang,
   const senderName = item.message ? item.message.sender_name || `#${item.sender_id}` : me.display_name || me.email;
   const time = timeLabel(item.created_at, lang, tz);
   const state = item.pending?.state;
+  const message = item.message;
+  const [menu, setMenu] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState("");
+  const [error, setError] = useState("");
+  const mine = message?.sender_id === me.id;
+  const run = async (action: () => Promise<void>) => {
+    setError("");
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      setError(translate(lang, "actionFailed", { message: errorText(err) }));
+      return false;
+    }
+  };
+  const saveEdit = async () => {
+    if (!message || !draft.trim()) return;
+    if (await run(() => client.editMessage(message.id, draft))) setEditing(false);
+  };
   return (
     <li
       className={`msg${first ? " first" : ""}${state ? ` pending ${state}` : ""}`}
@@ -63,7 +89,33 @@ const MessageRow = memo(function MessageRow({ item, first, conversationId, lang,
             <time dateTime={item.created_at}>{time}</time>
           </div>
         )}
-        {item.message ? (
+        {message && editing ? (
+          <form
+            className="edit"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void saveEdit();
+            }}
+          >
+            <textarea
+              aria-label={t("edit")}
+              value={draft}
+              autoFocus
+              onChange={(e) => setDraft(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Escape") setEditing(false);
+                if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
+                  e.preventDefault();
+                  void saveEdit();
+                }
+              }}
+            />
+            <button type="submit">{t("save")}</button>
+            <button type="button" onClick={() => setEditing(false)}>
+              {t("cancel")}
+            </button>
+          </form>
+        ) : item.message ? (
           item.message.deleted ? (
             <div className="body deleted">{t("deleted")}</div>
           ) : item.message.html ? (
@@ -79,9 +131,16 @@ const MessageRow = memo(function MessageRow({ item, first, conversationId, lang,
         {item.message?.reactions && item.message.reactions.length > 0 && (
           <div className="reactions">
             {item.message.reactions.map((r) => (
-              <span key={r.emoji} className={`reaction${r.user_ids.includes(me.id) ? " mine" : ""}`}>
+              <button
+                type="button"
+                key={r.emoji}
+                className={`reaction${r.user_ids.includes(me.id) ? " mine" : ""}`}
+                aria-pressed={r.user_ids.includes(me.id)}
+                aria-label={`${translate(lang, "reactWith", { emoji: r.emoji })} (${r.count})`}
+                onClick={() => void run(() => client.react(message!.id, r.emoji))}
+              >
                 {r.emoji} {r.count}
-              </span>
+              </button>
             ))}
           </div>
         )}
@@ -102,7 +161,69 @@ const MessageRow = memo(function MessageRow({ item, first, conversationId, lang,
             )}
           </div>
         )}
+        {error && (
+          <p className="form-error inline" role="alert">
+            {error}
+          </p>
+        )}
       </div>
+      {message && !message.deleted && !editing && (
+        <div className={`msg-actions${menu ? " open" : ""}`}>
+          <button
+            type="button"
+            className="more"
+            aria-label={t("messageActions")}
+            aria-expanded={menu}
+            onClick={() => setMenu(!menu)}
+          >
+            ⋯
+          </button>
+          {menu && (
+            <div className="menu" role="menu">
+              {QUICK_REACTIONS.map((emoji) => (
+                <button
+                  type="button"
+                  role="menuitem"
+                  key={emoji}
+                  aria-label={translate(lang, "reactWith", { emoji })}
+                  onClick={() => {
+                    setMenu(false);
+                    void run(() => client.react(message.id, emoji));
+                  }}
+                >
+                  {emoji}
+                </button>
+              ))}
+              {mine && (
+                <button
+                  type="button"
+                  role="menuitem"
+                  onClick={() => {
+                    setMenu(false);
+                    setDraft(message.body);
+                    setEditing(true);
+                  }}
+                >
+                  {t("edit")}
+                </button>
+              )}
+              {mine && (
+                <button
+                  type="button"
+                  role="menuitem"
+                  className="danger"
+                  onClick={() => {
+                    setMenu(false);
+                    if (window.confirm(t("confirmDelete"))) void run(() => client.deleteMessage(message.id));
+                  }}
+                >
+                  {t("delete")}
+                </button>
+              )}
+            </div>
+          )}
+        </div>
+      )}
     </li>
   );
 }, sameRow);
