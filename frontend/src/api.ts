@@ -83,6 +83,11 @@ export const api = {
     request<{ added: boolean }>("POST", `/messages/${messageId}/reactions`, { emoji }),
   editMessage: (messageId: number, body: string) => request<Message>("PATCH", `/messages/${messageId}`, { body }),
   deleteMessage: (messageId: number) => request<Message>("DELETE", `/messages/${messageId}`),
+  workspaceMembers: (workspaceId: number) =>
+    request<{ user_id: number; display_name: string; email: string; role: string; is_active: boolean }[]>(
+      "GET",
+      `/workspaces/${workspaceId}/members`,
+    ),
   markRead: (conversationId: number, seq: number) =>
     request<{ last_read_seq?: number }>("POST", `/conversations/${conversationId}/read`, { seq }),
 };

@@ -304,6 +304,20 @@ export class HubClient {
     this.navigate({ workspaceId, conversationId: created.id });
   }
 
+  /** One person: their DM (the server returns the existing one). Several: a new group. */
+  async startConversation(userIds: number[], name: string): Promise<void> {
+    const workspaceId = this.state.workspaceId;
+    if (workspaceId === null || !userIds.length) return;
+    const created = await api.createConversation({
+      workspace_id: workspaceId,
+      kind: userIds.length === 1 ? "dm" : "group",
+      name: userIds.length === 1 ? "" : name.trim(),
+      member_ids: userIds,
+    });
+    await this.loadConversations();
+    this.navigate({ workspaceId, conversationId: created.id });
+  }
+
   async joinChannel(id: number): Promise<void> {
     await api.join(id);
     await this.loadConversations();

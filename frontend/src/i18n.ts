@@ -70,6 +70,11 @@ const en = {
   confirmDelete: "Delete this message for everyone?",
   save: "Save",
   actionFailed: "Could not do that: {message}",
+  newConversation: "New direct message or group",
+  findPeople: "Find people",
+  groupName: "Group name (optional)",
+  start: "Start",
+  pickPeople: "Pick one person for a direct message, or several for a group.",
 };
 
 export type MessageKey = keyof typeof en;
@@ -139,6 +144,11 @@ const zh: Record<MessageKey, string> = {
   confirmDelete: "确定为所有人删除这条消息？",
   save: "保存",
   actionFailed: "操作失败：{message}",
+  newConversation: "发起私信或群聊",
+  findPeople: "查找同事",
+  groupName: "群名称（可选）",
+  start: "开始",
+  pickPeople: "选一位同事发私信，选多位则建群。",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

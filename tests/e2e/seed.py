@@ -21,8 +21,10 @@ PASSWORD = "pw-E2e-Secret-2026"
 
 alice = User.objects.create_user(email="alice@e2e.test", password=PASSWORD, display_name="王小明")
 bob = User.objects.create_user(email="bob@e2e.test", password=PASSWORD, display_name="Bob Li")
+dave = User.objects.create_user(email="dave@e2e.test", password=PASSWORD, display_name="陈大伟")
 workspace = hub_actions.do_create_workspace(alice, "杭州西湖茶业")
 Member.objects.create(workspace=workspace, user=bob, role=Member.Role.MEMBER)
+Member.objects.create(workspace=workspace, user=dave, role=Member.Role.MEMBER)
 alice_member = Member.objects.get(workspace=workspace, user=alice)
 bob_member = Member.objects.get(workspace=workspace, user=bob)
 

@@ -1,5 +1,5 @@
-import { useState, type FormEvent, type MouseEvent, type ReactNode } from "react";
-import { ApiError } from "../api";
+import { useEffect, useState, type FormEvent, type MouseEvent, type ReactNode } from "react";
+import { api, ApiError } from "../api";
 import { routePath } from "../client";
 import { useClient, useHub, useT } from "../hooks";
 import type { ConversationSummary } from "../types";
@@ -117,6 +117,83 @@ function NewChannel({ onDone }: { onDone: () => void }) {
   );
 }
 
+function NewConversation({ onDone }: { onDone: () => void }) {
+  const client = useClient();
+  const t = useT();
+  const me = useHub((s) => s.me);
+  const workspaceId = useHub((s) => s.workspaceId);
+  const [people, setPeople] = useState<{ user_id: number; display_name: string; email: string }[] | null>(null);
+  const [filter, setFilter] = useState("");
+  const [picked, setPicked] = useState<number[]>([]);
+  const [name, setName] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (workspaceId === null) return;
+    api
+      .workspaceMembers(workspaceId)
+      .then((rows) => setPeople(rows.filter((r) => r.is_active && r.user_id !== me.id)))
+      .catch((err) => setError(err instanceof ApiError ? err.message : t("errorLoading")));
+  }, [workspaceId, me.id, t]);
+  const needle = filter.trim().toLowerCase();
+  const shown = (people ?? []).filter(
+    (p) => !needle || p.display_name.toLowerCase().includes(needle) || p.email.toLowerCase().includes(needle),
+  );
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!picked.length || busy) return;
+    setBusy(true);
+    setError("");
+    try {
+      await client.startConversation(picked, name);
+      onDone();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : t("errorLoading"));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="new-channel new-conversation" onSubmit={submit} aria-label={t("newConversation")}>
+      <p className="hint">{t("pickPeople")}</p>
+      <input aria-label={t("findPeople")} placeholder={t("findPeople")} value={filter} onChange={(e) => setFilter(e.target.value)} />
+      {people === null && !error && <p className="hint">{t("loading")}</p>}
+      <ul className="people">
+        {shown.map((p) => (
+          <li key={p.user_id}>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={picked.includes(p.user_id)}
+                onChange={(e) =>
+                  setPicked(e.target.checked ? [...picked, p.user_id] : picked.filter((id) => id !== p.user_id))
+                }
+              />
+              {p.display_name || p.email}
+            </label>
+          </li>
+        ))}
+      </ul>
+      {picked.length > 1 && (
+        <input aria-label={t("groupName")} placeholder={t("groupName")} value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />
+      )}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row">
+        <button type="submit" disabled={!picked.length || busy}>
+          {t("start")}
+        </button>
+        <button type="button" className="secondary" onClick={onDone}>
+          {t("cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function OtherChannels({ items }: { items: ConversationSummary[] }) {
   const client = useClient();
   const t = useT();
@@ -186,6 +263,7 @@ export function Sidebar() {
   const me = useHub((s) => s.me);
   const workspaceId = useHub((s) => s.workspaceId);
   const [creating, setCreating] = useState(false);
+  const [starting, setStarting] = useState(false);
   const isGuest = me.workspaces.find((w) => w.id === workspaceId)?.role === "guest";
   // Only what the person takes part in (browsing public channels comes with the directory).
   const mine = conversations.filter((c) => c.joined !== false && !c.archived);
@@ -225,7 +303,25 @@ export function Sidebar() {
       {creating && <NewChannel onDone={() => setCreating(false)} />}
       <OtherChannels items={conversations.filter((c) => c.joined === false && !c.archived && c.kind === "public")} />
       <Section title={t("groups")} items={groups} />
-      <Section title={t("directMessages")} items={dms} />
+      <Section
+        title={t("directMessages")}
+        items={dms}
+        action={
+          !isGuest && (
+            <button
+              type="button"
+              className="add"
+              aria-label={t("newConversation")}
+              title={t("newConversation")}
+              aria-expanded={starting}
+              onClick={() => setStarting(!starting)}
+            >
+              +
+            </button>
+          )
+        }
+      />
+      {starting && <NewConversation onDone={() => setStarting(false)} />}
     </nav>
   );
 }
