@@ -137,7 +137,13 @@ class Room:
         self.closed = True
         if self._flush_timer is not None:
             self._flush_timer.cancel()
-        await self.flush()
+        for attempt in range(3):
+            await self.flush()
+            if not self.pending:
+                break
+            # The database refused the last flush: the room's memory is about to go, so try a
+            # little longer (the clients still hold these edits and resend them on reconnect).
+            await asyncio.sleep(0.5 * (attempt + 1))
         if self._snapshot_rows >= COMPACT_ON_CLOSE_ROWS and not self._compacting:
             # The next open of this document then loads one snapshot instead of a long log.
             self._compacting = True

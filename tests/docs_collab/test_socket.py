@@ -366,3 +366,28 @@ async def test_offline_edits_merge_on_reconnect(world: World, connect: Any, doc_
     assert sorted(again[0].peer.text().split("\n")) == ["laptop: shared start", "typed on the phone, offline"]
     late = await connect(document.pk, world.admin)
     assert late.peer.text() == again[0].peer.text()
+
+
+async def test_a_failed_flush_is_retried(world: World, connect: Any, doc_settings: Any, monkeypatch: Any) -> None:
+    document = await _doc(world)
+    real = store.append_batches
+    failures = {"left": 2}
+
+    def flaky(document_id: int, batches: Any) -> Any:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("database went away")
+        return real(document_id, batches)
+
+    monkeypatch.setattr(store, "append_batches", flaky)
+    client = await connect(document.pk, world.owner)
+    client.peer.paragraph("kept despite the outage")
+    await client.push()
+    await client.pump(0.1)
+    await client.close()  # the closing room keeps trying
+    for _ in range(200):
+        if not room.open_rooms():
+            break
+        await asyncio.sleep(0.02)
+    assert failures["left"] == 0
+    assert await database_sync_to_async(stored_text)(document.pk) == "kept despite the outage"
