@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run test lint types migrations-check test-sqlite test-postgres clean frontend-build frontend-check frontend-check-run
+.PHONY: install run test lint types migrations-check test-sqlite test-browser test-postgres clean frontend-build frontend-check frontend-check-run
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ migrations-check: $(STAMP)
 	HUB_DATA_DIR=$$(mktemp -d) $(PY) manage.py makemigrations --check --dry-run
 
 test-sqlite: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not browser"
+
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event loop
+# running in the main thread for the whole session, which breaks asyncio tests that follow.
+test-browser: $(STAMP)
+	$(VENV)/bin/pytest -m browser tests/e2e
 
 # The same suite on PostgreSQL (pytest-django creates and drops test_postgres itself).
 test-postgres: $(STAMP)
@@ -63,7 +68,7 @@ frontend-check-run:
 	fi
 
 ## The whole suite: lint, types, migrations, web app, unit + integration + browser on SQLite, then PostgreSQL.
-test: lint types migrations-check frontend-check test-sqlite test-postgres
+test: lint types migrations-check frontend-check test-sqlite test-browser test-postgres
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
