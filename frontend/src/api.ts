@@ -88,6 +88,11 @@ export const api = {
       "GET",
       `/workspaces/${workspaceId}/members`,
     ),
+  receipts: (messageId: number) =>
+    request<{ read: number[]; unread: number[]; read_count?: number; total?: number }>(
+      "GET",
+      `/messages/${messageId}/receipts`,
+    ),
   markRead: (conversationId: number, seq: number) =>
     request<{ last_read_seq?: number }>("POST", `/conversations/${conversationId}/read`, { seq }),
 };

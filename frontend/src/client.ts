@@ -46,6 +46,10 @@ export interface AppState {
   loadingOlder: Record<number, boolean>;
   historyError: Record<number, boolean>;
   notifications: NotificationPermission | "unsupported";
+  /** conversation id → bumped on every read.updated frame (receipts refetch on change). */
+  readVersion: Record<number, number>;
+  /** conversation id → user id → name (participants), loaded on demand for receipts. */
+  memberNames: Record<number, Record<number, string>>;
   search: { q: string; status: "loading" | "ready" | "error"; results: SearchResult[]; total: number; error?: string } | null;
   /** A message to bring into view and flash (jump from search). */
   highlight: { conversationId: number; seq: number } | null;
@@ -120,6 +124,8 @@ export class HubClient {
       notifications: typeof Notification === "undefined" ? "unsupported" : Notification.permission,
       search: null,
       highlight: null,
+      readVersion: {},
+      memberNames: {},
     };
     this.socket = new HubSocket(socketUrl(), {
       onOpen: () => this.onOpen(),
@@ -340,6 +346,14 @@ export class HubClient {
     await api.deleteMessage(messageId);
   }
 
+  async loadMemberNames(conversationId: number): Promise<void> {
+    if (this.state.memberNames[conversationId]) return;
+    const { members } = await api.members(conversationId);
+    const names: Record<number, string> = {};
+    for (const m of members) names[m.user_id] = m.name;
+    this.set({ memberNames: { ...this.state.memberNames, [conversationId]: names } });
+  }
+
   // --- search ---------------------------------------------------------------------------
 
   async search(q: string): Promise<void> {
@@ -500,6 +514,11 @@ export class HubClient {
       const convId = Number(frame.conversation_id);
       const userId = Number(frame.user_id);
       if (convId && userId && userId !== this.state.me.id) this.setTyping(convId, userId, String(frame.user_name ?? ""));
+      return;
+    }
+    if (type === "read.updated") {
+      const convId = Number(frame.conversation_id);
+      if (convId) this.set({ readVersion: { ...this.state.readVersion, [convId]: (this.state.readVersion[convId] ?? 0) + 1 } });
       return;
     }
     if (type === "conversation.added" || type === "conversation.removed") {

@@ -75,6 +75,9 @@ const en = {
   groupName: "Group name (optional)",
   start: "Start",
   pickPeople: "Pick one person for a direct message, or several for a group.",
+  readBy: "Read by {n} of {m}",
+  readList: "Read",
+  unreadList: "Not read yet",
 };
 
 export type MessageKey = keyof typeof en;
@@ -149,6 +152,9 @@ const zh: Record<MessageKey, string> = {
   groupName: "群名称（可选）",
   start: "开始",
   pickPeople: "选一位同事发私信，选多位则建群。",
+  readBy: "{m} 人中 {n} 人已读",
+  readList: "已读",
+  unreadList: "未读",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

@@ -52,6 +52,7 @@ ids = {
 }
 
 ids["mention"] = channel("提及")
+ids["receipts"] = messaging_actions.check_create_conversation(alice_member, "public", "回执", [bob.pk, dave.pk]).pk
 ids["dm"] = messaging_actions.check_create_conversation(alice_member, "dm", "", [bob.pk]).pk
 
 # A customer's contact, a guest who sees only the channel shared with their company.

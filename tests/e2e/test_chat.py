@@ -549,6 +549,21 @@ def test_a_new_group_appears_live_for_its_members(new_context: Any, server: Serv
     expect(group.locator("[data-testid=unread-badge]")).to_have_text("1", timeout=DELIVERY_TIMEOUT)
 
 
+def test_read_by_n_of_m_updates_live(new_context: Any, server: Server) -> None:
+    alice = open_as(new_context, server, "alice@e2e.test", "receipts", locale="en-US")
+    send(alice, "请大家确认收到")
+    receipt = alice.get_by_test_id("receipt")
+    expect(receipt).to_have_text("Read by 0 of 2", timeout=DELIVERY_TIMEOUT)
+    bob = open_as(new_context, server, "bob@e2e.test", "receipts", locale="en-US")
+    expect(bob.locator("[data-testid=message]", has_text="请大家确认收到")).to_have_count(1)
+    # Bob's client marks it read; Alice's line follows through the read.updated frame.
+    expect(receipt).to_have_text("Read by 1 of 2", timeout=DELIVERY_TIMEOUT)
+    receipt.get_by_role("button").click()
+    expect(alice.get_by_test_id("read-list")).to_have_text("Bob Li")
+    expect(alice.get_by_test_id("unread-list")).to_have_text("陈大伟")
+    expect(bob.get_by_test_id("receipt")).to_have_count(0)  # receipts show under your own messages
+
+
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
     expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")

@@ -1,4 +1,5 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { api } from "../api";
 import { layoutRows, timeLabel, validTimeZone } from "../format";
 import { useClient, useHub, useT } from "../hooks";
 import type { Lang } from "../i18n";
@@ -28,7 +29,62 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** "Read by N of M" under the person's latest message; the names on click. */
+function Receipt({ messageId, conversationId, lang }: { messageId: number; conversationId: number; lang: Lang }) {
+  const client = useClient();
+  const version = useHub((s) => s.readVersion[conversationId] ?? 0);
+  const names = useHub((s) => s.memberNames[conversationId]);
+  const [data, setData] = useState<{ read: number[]; unread: number[] } | null>(null);
+  const [open, setOpen] = useState(false);
+  const [off, setOff] = useState(false);
+  useEffect(() => {
+    let live = true;
+    api
+      .receipts(messageId)
+      .then((r) => live && setData(r))
+      .catch(() => live && setOff(true)); // receipts turned off in this workspace, or gone
+    return () => {
+      live = false;
+    };
+  }, [messageId, version]);
+  if (off || !data) return null;
+  const total = data.read.length + data.unread.length;
+  if (!total) return null;
+  const name = (id: number) => names?.[id] ?? "…";
+  return (
+    <div className="receipt" data-testid="receipt">
+      <button
+        type="button"
+        aria-expanded={open}
+        onClick={() => {
+          setOpen(!open);
+          void client.loadMemberNames(conversationId).catch(() => undefined);
+        }}
+      >
+        {translate(lang, "readBy", { n: data.read.length, m: total })}
+      </button>
+      {open && (
+        <div className="receipt-list">
+          <strong>{translate(lang, "readList")}</strong>
+          <ul data-testid="read-list">
+            {data.read.map((id) => (
+              <li key={id}>{name(id)}</li>
+            ))}
+          </ul>
+          <strong>{translate(lang, "unreadList")}</strong>
+          <ul data-testid="unread-list">
+            {data.unread.map((id) => (
+              <li key={id}>{name(id)}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}
+
 interface RowProps {
+  receipt: boolean;
   item: Item;
   first: boolean;
   conversationId: number;
@@ -40,7 +96,7 @@ interface RowProps {
 // Rows take everything as props (no store subscription per row) and re-render only when their
 // message object, grouping or language changes: a long timeline costs one pass, not one per
 // event.
-const MessageRow = memo(function MessageRow({ item, first, conversationId, lang, tz, me }: RowProps) {
+const MessageRow = memo(function MessageRow({ item, first, conversationId, lang, tz, me, receipt }: RowProps) {
   const client = useClient();
   const t = (key: Parameters<typeof translate>[1]) => translate(lang, key);
   const senderName = item.message ? item.message.sender_name || `#${item.sender_id}` : me.display_name || me.email;
@@ -161,6 +217,7 @@ const MessageRow = memo(function MessageRow({ item, first, conversationId, lang,
             )}
           </div>
         )}
+        {receipt && message && <Receipt messageId={message.id} conversationId={conversationId} lang={lang} />}
         {error && (
           <p className="form-error inline" role="alert">
             {error}
@@ -233,6 +290,7 @@ function sameRow(a: RowProps, b: RowProps): boolean {
     a.item.message === b.item.message &&
     a.item.pending === b.item.pending &&
     a.first === b.first &&
+    a.receipt === b.receipt &&
     a.lang === b.lang &&
     a.tz === b.tz &&
     a.me === b.me &&
@@ -273,6 +331,13 @@ function MessageList({ id }: { id: number }) {
   }, [conv, me.id]);
   const tz = validTimeZone(me.time_zone);
   const rows = useMemo(() => layoutRows(items, lang, tz), [items, lang, tz]);
+  const receiptFor = useMemo(() => {
+    for (let i = items.length - 1; i >= 0; i--) {
+      const m = items[i].message;
+      if (m && m.sender_id === me.id && !m.deleted) return m.id;
+    }
+    return null;
+  }, [items, me.id]);
 
   // Keep the view anchored: at the bottom when it was at the bottom (new messages), and on the
   // same message when older history is prepended above.
@@ -346,6 +411,7 @@ function MessageList({ id }: { id: number }) {
               lang={lang}
               tz={tz}
               me={me}
+              receipt={row.item.message !== undefined && row.item.message.id === receiptFor}
             />
           ),
         )}
