@@ -52,3 +52,20 @@ class RequireMfaMiddleware:
                 messages.warning(request, "Your workspace requires two-factor authentication: set it up to continue.")
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """Server-rendered pages speak the language chosen in the person's profile (``PATCH /me``),
+    falling back to the browser's Accept-Language (LocaleMiddleware) for visitors."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        language = getattr(request.user, "language", "") if request.user.is_authenticated else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

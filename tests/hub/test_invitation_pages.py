@@ -122,3 +122,14 @@ def test_invitation_page_speaks_chinese_and_english(world: World) -> None:
     assert "西湖茶馆 的访客联系人" in chinese
     english = Client().get(f"/invite/{issued.token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "You are invited to join 杭州茶叶" in english
+
+
+def test_signed_in_people_get_their_profile_language(world: World) -> None:
+    issued = actions.do_create_invitation(_owner(world), role="member")
+    actions.do_update_profile(world.outsider.user, language="en")
+    client = _signed_in(world)
+    page = client.get(f"/invite/{issued.token}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "You are invited to join 杭州茶叶" in page
+    actions.do_update_profile(world.outsider.user, language="zh-hans")
+    page = client.get(f"/invite/{issued.token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "您受邀加入 杭州茶叶" in page
