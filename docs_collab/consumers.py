@@ -14,6 +14,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -21,6 +22,9 @@ from django.conf import settings
 from docs_collab import protocol, room
 from docs_collab.access import DocumentGrant, access_document
 from hub.errors import HubError
+from hub.models import User
+from messaging.consumers.state import credentials_valid
+from messaging.events import user_group
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +64,24 @@ def _query_epoch(scope: dict[str, Any]) -> int | None:
         return None
 
 
+def _role_now(user_id: int, auth: dict[str, Any], document_id: int) -> str | None:
+    """The socket's role now: its credentials still valid (account active, token unrevoked or
+    session alive), then the document's access rules with the fresh user row."""
+    if not credentials_valid(user_id, auth):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    try:
+        return access_document(user, document_id).role
+    except HubError:
+        return None
+
+
 class DocumentConsumer(AsyncWebsocketConsumer):
     user_id: int
     document_id: int
+    auth: dict[str, Any]
     wants_edit: bool
     room: room.Room | None = None
     budget: FrameBudget
@@ -91,7 +110,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.wants_edit = grant.can_edit
         rate = settings.HUB_DOCS_FRAMES_PER_SECOND
         self.budget = FrameBudget(rate, rate * 4)
+        self.auth = dict(self.scope.get("hub_auth") or {})
         self.room, _ = await room.join(document_id, self)
+        if self.channel_layer is not None:
+            # messaging tells ``user.<id>`` when this person's access changes anywhere
+            # (deactivated, token revoked, removed from a conversation): re-check then.
+            await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.room is None:
@@ -122,6 +146,25 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
+        if self.channel_layer is not None and getattr(self, "user_id", None) is not None:
+            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # The user group carries frames meant for /ws/ sockets too; only ours are handled here.
+        if not message["type"].startswith("websocket.") and not hasattr(self, get_handler_name(message)):
+            return
+        await super().dispatch(message)
+
+    async def access_changed(self, message: dict[str, Any]) -> None:
+        """messaging's ``access.changed`` on ``user.<id>``."""
+        if self.room is None:
+            return
+        role = await self.current_role()
+        if role is None:
+            await self._leave()
+            await self.close(code=room.CLOSE_ACCESS_ENDED)
+            return
+        await self.room.set_role(self, role)
 
     # --- room.Peer ---------------------------------------------------------------------------
 
@@ -129,11 +172,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         await self.send(bytes_data=data)
 
     async def current_role(self) -> str | None:
-        try:
-            grant = await database_sync_to_async(access_document)(self.scope["user"], self.document_id)
-        except HubError:
-            return None
-        return grant.role
+        return await database_sync_to_async(_role_now)(self.user_id, self.auth, self.document_id)
 
     async def close_for(self, code: int) -> None:
         # Called from the room's own task: leaving here would make the room cancel the task

@@ -383,22 +383,28 @@ class Room:
             self._compacting = False
 
     async def _recheck_access(self) -> None:
-        for peer, state in list(self.peers.items()):
+        for peer in list(self.peers):
             role = await peer.current_role()
             if role is None:
                 await peer.close_for(CLOSE_ACCESS_ENDED)
                 continue
-            can_edit = role in ("edit", "owner")
-            peer.wants_edit = can_edit
-            if state.can_edit and not can_edit:
-                state.can_edit = False
-                await peer.send_frame(
-                    protocol.encode_permission_denied("read_only: you can now only view this document")
-                )
-            elif can_edit and not state.can_edit:
-                editors = sum(1 for s in self.peers.values() if s.can_edit)
-                if editors < settings.HUB_DOCS_MAX_EDITORS:
-                    state.can_edit = True
+            await self.set_role(peer, role)
+
+    async def set_role(self, peer: Peer, role: str) -> None:
+        """A socket's role changed while connected: demote (told so) or promote (if a slot is
+        free under the editor limit)."""
+        state = self.peers.get(peer)
+        if state is None:
+            return
+        can_edit = role in ("edit", "owner")
+        peer.wants_edit = can_edit
+        if state.can_edit and not can_edit:
+            state.can_edit = False
+            await peer.send_frame(protocol.encode_permission_denied("read_only: you can now only view this document"))
+        elif can_edit and not state.can_edit:
+            editors = sum(1 for s in self.peers.values() if s.can_edit)
+            if editors < settings.HUB_DOCS_MAX_EDITORS:
+                state.can_edit = True
 
     # --- healing from the log ----------------------------------------------------------------
 

@@ -391,3 +391,43 @@ async def test_a_failed_flush_is_retried(world: World, connect: Any, doc_setting
         await asyncio.sleep(0.02)
     assert failures["left"] == 0
     assert await database_sync_to_async(stored_text)(document.pk) == "kept despite the outage"
+
+
+async def test_losing_the_conversation_or_the_account_closes_document_sockets(
+    world: World, connect: Any, doc_settings: Any
+) -> None:
+    from messaging import actions as messaging_actions
+    from messaging.models import Conversation
+    from tests.docs_collab.conftest import member_of
+
+    def setup() -> Document:
+        owner = member_of(world, world.owner)
+        private = messaging_actions.check_create_conversation(
+            owner, Conversation.Kind.PRIVATE, "项目组", [world.member.user.pk, world.member2.user.pk]
+        )
+        return make_document(world, conversation=private)
+
+    document = await database_sync_to_async(setup)()
+    member = await connect(document.pk, world.member)
+    member2 = await connect(document.pk, world.member2)
+    owner = await connect(document.pk, world.owner)
+    assert member.closed_code is None and member2.closed_code is None
+
+    def remove_member() -> None:
+        conversation = Conversation.objects.get(pk=document.conversation_id)
+        messaging_actions.check_remove_member(member_of(world, world.owner), conversation, world.member.user.pk)
+
+    await database_sync_to_async(remove_member)()
+    assert await wait_for(lambda: member.closed_code == 4403, [member], seconds=3)
+
+    def revoke_token() -> None:
+        from hub import actions as hub_actions
+        from hub.models import ApiToken
+
+        token = ApiToken.objects.get(user=world.member2.user)
+        hub_actions.do_revoke_api_token(world.member2.user, token)
+
+    await database_sync_to_async(revoke_token)()
+    assert await wait_for(lambda: member2.closed_code == 4403, [member2], seconds=3)
+    await owner.pump(0.2)
+    assert owner.closed_code is None  # everyone else stays
