@@ -55,6 +55,10 @@ export interface AppState {
   highlight: { conversationId: number; seq: number } | null;
   /** conversation id → the other people's names, for DMs and groups without a name. */
   people: Record<number, string[]>;
+  /** conversation id → the other people's ids (same conversations as `people`). */
+  peopleIds: Record<number, number[]>;
+  /** user id → aggregate status over their devices (staff only; from presence frames). */
+  presence: Record<number, "online" | "away" | "offline">;
   /** conversation id → user id → {name, until (ms epoch)}: who is typing right now. */
   typing: Record<number, Record<number, { name: string; until: number }>>;
 }
@@ -121,6 +125,8 @@ export class HubClient {
       historyError: {},
       typing: {},
       people: {},
+      peopleIds: {},
+      presence: {},
       notifications: typeof Notification === "undefined" ? "unsupported" : Notification.permission,
       search: null,
       highlight: null,
@@ -166,7 +172,10 @@ export class HubClient {
     window.addEventListener("popstate", () => void this.applyRoute(parseRoute(location.pathname), false));
     window.addEventListener("online", () => this.set({ browserOnline: true }));
     window.addEventListener("offline", () => this.set({ browserOnline: false }));
-    document.addEventListener("visibilitychange", () => this.scheduleMarkRead());
+    document.addEventListener("visibilitychange", () => {
+      this.scheduleMarkRead();
+      this.socket.send({ type: "presence.set", status: document.visibilityState === "visible" ? "online" : "away" });
+    });
     window.addEventListener("focus", () => this.scheduleMarkRead());
     this.socket.start();
     void this.applyRoute(parseRoute(location.pathname), true);
@@ -246,8 +255,11 @@ export class HubClient {
       wanted.map(async (c) => {
         try {
           const { members } = await api.members(c.id);
-          const names = members.filter((m) => m.user_id !== this.state.me.id).map((m) => m.name);
-          this.set({ people: { ...this.state.people, [c.id]: names } });
+          const others = members.filter((m) => m.user_id !== this.state.me.id);
+          this.set({
+            people: { ...this.state.people, [c.id]: others.map((m) => m.name) },
+            peopleIds: { ...this.state.peopleIds, [c.id]: others.map((m) => m.user_id) },
+          });
         } catch {
           // keep the generic label
         }
@@ -514,6 +526,21 @@ export class HubClient {
       const convId = Number(frame.conversation_id);
       const userId = Number(frame.user_id);
       if (convId && userId && userId !== this.state.me.id) this.setTyping(convId, userId, String(frame.user_name ?? ""));
+      return;
+    }
+    if (type === "presence.snapshot" && frame.statuses && typeof frame.statuses === "object") {
+      // Everyone not listed is offline; the snapshot is per workspace, statuses are per person.
+      const presence = { ...this.state.presence };
+      for (const [uid, status] of Object.entries(frame.statuses as Record<string, string>)) {
+        presence[Number(uid)] = status === "away" ? "away" : "online";
+      }
+      this.set({ presence });
+      return;
+    }
+    if (type === "presence") {
+      const userId = Number(frame.user_id);
+      const status = frame.status === "online" || frame.status === "away" ? frame.status : "offline";
+      if (userId) this.set({ presence: { ...this.state.presence, [userId]: status } });
       return;
     }
     if (type === "read.updated") {

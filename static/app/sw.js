@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "e3107f8ab2e2";
-const ASSETS = ["/static/app/assets/main-BlnBtpxR.js","/static/app/assets/main-CmSXUZDX.css"];
+const VERSION = "f937cf0a3b55";
+const ASSETS = ["/static/app/assets/main-C2FhSOel.css","/static/app/assets/main-CHCV3PWC.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

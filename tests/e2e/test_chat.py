@@ -564,6 +564,19 @@ def test_read_by_n_of_m_updates_live(new_context: Any, server: Server) -> None:
     expect(bob.get_by_test_id("receipt")).to_have_count(0)  # receipts show under your own messages
 
 
+def test_presence_dot_on_a_direct_message(new_context: Any, server: Server) -> None:
+    bob = open_as(new_context, server, "bob@e2e.test", None, locale="en-US")
+    dot = bob.locator(f"a[data-conversation-id='{server.ids['dm']}'] [data-testid=presence]")
+    expect(dot).to_be_visible()
+    alice_context = new_context()
+    alice = alice_context.new_page()
+    sign_in(alice, "alice@e2e.test", "/")
+    expect(dot).to_have_attribute("data-status", "online", timeout=DELIVERY_TIMEOUT)
+    expect(dot).to_have_attribute("aria-label", "Online")
+    alice_context.close()  # her only device goes away
+    expect(dot).to_have_attribute("data-status", "offline", timeout=10_000)
+
+
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "alice@e2e.test", "chat", locale="zh-CN")
     expect(page.locator("form.composer textarea")).to_have_attribute("placeholder", "发消息给 # 销售部")

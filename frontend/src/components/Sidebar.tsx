@@ -35,6 +35,10 @@ function Item({ c }: { c: ConversationSummary }) {
   };
   const prefix = c.kind === "public" ? "#" : c.kind === "private" ? <LockIcon /> : c.kind === "dm" ? "●" : "◆";
   const people = useHub((s) => s.people[c.id]);
+  const status = useHub((s) => {
+    const ids = s.peopleIds[c.id];
+    return c.kind === "dm" && ids && ids.length === 1 ? (s.presence[ids[0]] ?? "offline") : null;
+  });
   const label = conversationLabel(c, people, c.kind === "dm" ? t("directMessage") : t("group"));
   return (
     <li>
@@ -45,9 +49,21 @@ function Item({ c }: { c: ConversationSummary }) {
         aria-current={active ? "page" : undefined}
         data-conversation-id={c.id}
       >
-        <span className="prefix" aria-hidden="true">
-          {prefix}
-        </span>
+        {status ? (
+          <span
+            className={`prefix presence ${status}`}
+            role="img"
+            aria-label={t(status === "offline" ? "offlineStatus" : status)}
+            data-testid="presence"
+            data-status={status}
+          >
+            ●
+          </span>
+        ) : (
+          <span className="prefix" aria-hidden="true">
+            {prefix}
+          </span>
+        )}
         <span className="name">{label}</span>
         {c.shared_with && c.shared_with.length > 0 && <span className="tag">{t("external")}</span>}
         {(c.mention_count ?? 0) > 0 && (
