@@ -147,7 +147,7 @@ async def test_kill_a_process_mid_stream_every_message_arrives_exactly_once_in_o
     try:
         sending = [asyncio.create_task(through_b.run()), asyncio.create_task(through_a.run(failover=b))]
         # Let both streams run, then kill A without warning while messages are in flight.
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # generous: the machine may be busy with other work
         while len(through_a.acks) < 40 or len(through_b.acks) < 40:
             assert time.monotonic() < deadline, "senders made no progress before the kill"
             await asyncio.sleep(0.02)
