@@ -50,7 +50,14 @@ def check_create_document(
     return do_create_document(member, title, conversation, default_access)
 
 
-def do_create_document(member: Member, title: str, conversation: Conversation | None, default_access: str) -> Document:
+def do_create_document(
+    member: Member,
+    title: str,
+    conversation: Conversation | None,
+    default_access: str,
+    *,
+    post_card: bool = True,
+) -> Document:
     now = timezone.now()
     with transaction.atomic():
         document = Document.objects.create(
@@ -65,7 +72,7 @@ def do_create_document(member: Member, title: str, conversation: Conversation | 
         DocumentPermission.objects.create(
             document=document, user_id=member.user_id, role=DocumentPermission.Role.OWNER, granted_by_id=member.user_id
         )
-        if conversation is not None:
+        if conversation is not None and post_card:
             # The card in the conversation: a message linking the document (the web app renders
             # links to /docs/<id> as a live card with title, last editor and who is editing).
             body = f"📄 [{title}](/docs/{document.pk})"

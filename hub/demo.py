@@ -260,6 +260,8 @@ def _create() -> DemoData:
             )
             sent.append(message)
         data.conversations[spec.key] = conversation
+    # As documented in hub.signals: also on creation, not only for an existing demo.
+    demo_workspace_created.send(sender=DemoData, data=data)
     return data
 
 
