@@ -24,6 +24,8 @@ The consumer is thin: it parses frames into ``messaging.protocol`` types, asks
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import time
@@ -31,7 +33,10 @@ from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from hub.errors import HubError
 from messaging.consumers import state
@@ -95,6 +100,28 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         self.synced = False
         self.lock = asyncio.Lock()
         self.grace_task: asyncio.Task[None] | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """``AsyncConsumer.__call__`` with one retry of ``new_channel``.
+
+        On the Redis pub/sub layer, ``new_channel`` SUBSCRIBEs; the first SUBSCRIBE after the
+        layer's connection dropped fails (the connection is re-made on the next command),
+        which turned the handshake into an HTTP 500. One retry heals it.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        if self.channel_layer is None:
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception:
+            logger.warning("channel layer new_channel failed; retrying once", exc_info=True)
+            self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Like channels' ``AsyncConsumer.dispatch`` minus ``await aclose_old_connections()``.
@@ -196,12 +223,24 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             task.cancel()
 
     async def _join(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            # Right after the layer's Redis connection dropped, channels_redis's first
+            # SUBSCRIBE on the fresh connection can fail; one retry reconnects. Anything the
+            # group sent meanwhile is healed by replay (gap or tail check).
+            logger.warning("group_add %s failed; retrying once", group, exc_info=True)
+            await self.channel_layer.group_add(group, self.channel_name)
         self.joined_groups.add(group)
 
     async def _leave(self, group: str) -> None:
         self.joined_groups.discard(group)
-        await self.channel_layer.group_discard(group, self.channel_name)
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:
+            # Redis down while a socket closes: nothing to undo (the subscription dies with
+            # the connection), and disconnect must finish its bookkeeping.
+            logger.warning("group_discard %s failed", group, exc_info=True)
 
     async def _send(self, frame: Any) -> None:
         if not self.closed:

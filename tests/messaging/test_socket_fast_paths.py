@@ -3,17 +3,23 @@ or the cache failing (docs/performance.md, Messaging)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from asgiref.sync import SyncToAsync
 from channels.layers import get_channel_layer
 
+from bench.cluster import RedisServer
 from messaging.events import LAYER_EPHEMERAL, LAYER_EVENT, conversation_group
-from tests.conftest import World
+from tests.conftest import World, require_binary
 from tests.messaging.socket_client import (
     connect,
     create_conversation,
+    send_http,
     socket_env,  # noqa: F401  (fixture)
 )
 
@@ -52,3 +58,69 @@ async def test_delivered_layer_event_does_not_touch_the_sync_thread(
     assert hops.calls == []
     monkeypatch.undo()
     await sock.close()
+
+
+@pytest.fixture
+def private_redis_layer(settings: Any) -> Iterator[RedisServer]:
+    """The Redis pub/sub channel layer on a redis-server of our own (free port), so the test
+    can drop its connections."""
+    require_binary("redis-server", "redis-server")
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="hub-redis-")))
+    server.start()
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": None}], "prefix": "hubtest-drop"},
+        }
+    }
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _kill_clients(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    finally:
+        client.close()
+
+
+@pytest.mark.redis
+async def test_socket_connects_after_the_layer_connection_dropped(
+    world: World, private_redis_layer: RedisServer
+) -> None:
+    conv = await create_conversation(world.owner, world.workspace.pk, "private", "断线", (world.member,))
+    first = await connect(world.member)
+    _kill_clients(private_redis_layer.url)  # blocking on purpose: the layer must not notice first
+    second = await connect(world.member)  # was: HTTP 500 at the handshake
+    sent = await send_http(world.owner, conv, "重连后")
+    frames = await second.until(lambda f: f.get("seq") == sent["seq"])
+    assert frames[-1]["type"] == "message.new"
+    await first.close()
+    await second.close()
+    await get_channel_layer().flush()
+
+
+@pytest.mark.redis
+async def test_disconnect_with_redis_down_is_clean(world: World, private_redis_layer: RedisServer) -> None:
+    await create_conversation(world.owner, world.workspace.pk, "private", "停", (world.member,))
+    sock = await connect(world.member)
+    private_redis_layer.stop()
+    await sock.close()  # group_discard fails: logged, not raised
+    await get_channel_layer().flush()
+
+
+def test_send_rate_check_fails_open_when_the_cache_errors(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    from messaging.actions import _common
+
+    settings.HUB_SEND_RATE_PER_MINUTE = 1
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(_common.cache, "add", broken)
+    monkeypatch.setattr(_common.cache, "incr", broken)
+    for _ in range(3):
+        _common.check_send_rate(12345)  # allowed, with a warning
