@@ -63,6 +63,12 @@ export interface AppState {
   typing: Record<number, Record<number, { name: string; until: number }>>;
 }
 
+export interface MentionCandidate {
+  user_id: number;
+  name: string;
+  handle: string;
+}
+
 export function newClientId(): string {
   const c = globalThis.crypto;
   if (c && typeof c.randomUUID === "function") return c.randomUUID();
@@ -356,6 +362,37 @@ export class HubClient {
 
   async deleteMessage(messageId: number): Promise<void> {
     await api.deleteMessage(messageId);
+  }
+
+  private mentionCache = new Map<number, Promise<MentionCandidate[]>>();
+
+  /** People who can be @mentioned here, with the handle the server's resolver understands. */
+  mentionCandidates(conversationId: number): Promise<MentionCandidate[]> {
+    let found = this.mentionCache.get(conversationId);
+    if (!found) {
+      found = (async () => {
+        const { members } = await api.members(conversationId);
+        let emails: Record<number, string> = {};
+        try {
+          // The staff directory has e-mail addresses (guests may not read it: names only then).
+          const directory = await api.workspaceMembers(this.state.workspaceId ?? 0);
+          emails = Object.fromEntries(directory.map((d) => [d.user_id, d.email]));
+        } catch {
+          emails = {};
+        }
+        return members
+          .filter((m) => m.user_id !== this.state.me.id)
+          .map((m) => {
+            const local = (emails[m.user_id] ?? "").split("@")[0];
+            // The resolver matches a display name or an e-mail local part, up to whitespace.
+            const handle = m.name && !/\s/.test(m.name) ? m.name : local || m.name.replace(/\s+/g, "");
+            return { user_id: m.user_id, name: m.name, handle };
+          });
+      })();
+      found.catch(() => this.mentionCache.delete(conversationId));
+      this.mentionCache.set(conversationId, found);
+    }
+    return found;
   }
 
   async loadMemberNames(conversationId: number): Promise<void> {

@@ -41,3 +41,20 @@ describe("timeline layout", () => {
     expect(rows[0]).toMatchObject({ kind: "day", label: "今天" });
   });
 });
+
+describe("@mention autocomplete", () => {
+  it("finds the token being typed before the caret", async () => {
+    const { mentionQuery } = await import("./format");
+    expect(mentionQuery("你好 @陈", 5)).toEqual({ start: 3, query: "陈" });
+    expect(mentionQuery("@", 1)).toEqual({ start: 0, query: "" });
+    expect(mentionQuery("mail me@example", 15)).toBeNull(); // an address, not a mention
+    expect(mentionQuery("@bob done", 9)).toBeNull(); // the caret left the token
+    expect(mentionQuery("请，@li", 5)).toEqual({ start: 2, query: "li" });
+  });
+
+  it("inserts the handle and a space, keeping the rest", async () => {
+    const { insertMention } = await import("./format");
+    expect(insertMention("hi @bo there", 3, 6, "bob")).toEqual({ text: "hi @bob  there", caret: 8 });
+    expect(insertMention("@陈", 0, 2, "陈大伟")).toEqual({ text: "@陈大伟 ", caret: 5 });
+  });
+});

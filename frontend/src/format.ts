@@ -114,3 +114,20 @@ export function validTimeZone(tz: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+// --- @mentions in the composer ---------------------------------------------------------------
+
+const MENTION_AT_CARET = /(^|[\s(（，。,])@([\w\u3400-\u9fff.-]{0,40})$/u;
+
+/** The `@token` being typed just before the caret, if any: where its `@` is and what follows. */
+export function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
+  const match = MENTION_AT_CARET.exec(text.slice(0, caret));
+  if (!match) return null;
+  return { start: caret - match[2].length - 1, query: match[2] };
+}
+
+/** Replace the `@token` at `start..caret` with `@handle ` and say where the caret goes. */
+export function insertMention(text: string, start: number, caret: number, handle: string): { text: string; caret: number } {
+  const inserted = `@${handle} `;
+  return { text: text.slice(0, start) + inserted + text.slice(caret), caret: start + inserted.length };
+}

@@ -37,6 +37,7 @@ ids = {
     "workspace": workspace.pk,
     "alice": alice.pk,
     "bob": bob.pk,
+    "dave": dave.pk,
     "chat": channel("销售部"),
     "offline": channel("仓库"),
     "sender_offline": channel("采购"),

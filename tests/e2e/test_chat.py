@@ -16,7 +16,9 @@ from tests.e2e.conftest import Server, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-DELIVERY_TIMEOUT = 5_000
+# Loopback delivery takes milliseconds; the margin is for a loaded 2-core CI machine (SQLite
+# writes queue behind the search indexer's).
+DELIVERY_TIMEOUT = 10_000
 
 
 def conv_path(server: Server, key: str) -> str:
@@ -575,6 +577,36 @@ def test_presence_dot_on_a_direct_message(new_context: Any, server: Server) -> N
     expect(dot).to_have_attribute("aria-label", "Online")
     alice_context.close()  # her only device goes away
     expect(dot).to_have_attribute("data-status", "offline", timeout=10_000)
+
+
+def test_mention_autocomplete_in_the_composer(new_context: Any, server: Server) -> None:
+    alice = open_as(new_context, server, "alice@e2e.test", "receipts")
+    box = alice.locator("form.composer textarea")
+    box.press_sequentially("请 @陈")
+    options = alice.locator("form.composer").get_by_role("option")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("陈大伟")
+    box.press("Enter")  # picks the person, does not send
+    expect(box).to_have_value("请 @陈大伟 ")
+    box.press_sequentially("和 @bo")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("Bob Li")
+    box.press("Tab")
+    expect(box).to_have_value("请 @陈大伟 和 @bob ")
+    box.press_sequentially("看一下")
+    box.press("Enter")
+    sent = alice.locator("[data-testid=message]", has_text="看一下")
+    try:
+        expect(sent).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    except AssertionError:
+        state = alice.evaluate(
+            "id => ({pending: window.__hub.state.convs[id].pending, socket: window.__hub.state.socket,"
+            " value: document.querySelector('form.composer textarea').value})",
+            server.ids["receipts"],
+        )
+        raise AssertionError(f"not stored: {state}") from None
+    mentions = alice.evaluate("id => window.__hub.state.convs[id].messages.at(-1).mentions", server.ids["receipts"])
+    assert sorted(mentions) == sorted([server.ids["bob"], server.ids["dave"]])
 
 
 def test_language_switch_is_remembered(new_context: Any, server: Server) -> None:

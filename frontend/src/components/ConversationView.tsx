@@ -1,6 +1,7 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { api } from "../api";
-import { layoutRows, timeLabel, validTimeZone } from "../format";
+import type { MentionCandidate } from "../client";
+import { insertMention, layoutRows, mentionQuery, timeLabel, validTimeZone } from "../format";
 import { useClient, useHub, useT } from "../hooks";
 import type { Lang } from "../i18n";
 import { translate } from "../i18n";
@@ -442,17 +443,71 @@ function Composer({ id, name }: { id: number; name: string }) {
   const t = useT();
   const [text, setText] = useState("");
   const composing = useRef(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
+  const [candidates, setCandidates] = useState<MentionCandidate[]>([]);
+  const [selected, setSelected] = useState(0);
+  const needle = mention?.query.toLowerCase() ?? "";
+  const options = mention
+    ? candidates
+        .filter((c) => !needle || c.name.toLowerCase().includes(needle) || c.handle.toLowerCase().includes(needle))
+        .slice(0, 8)
+    : [];
+  const open = options.length > 0;
+
+  const track = (value: string, caret: number) => {
+    const found = mentionQuery(value, caret);
+    setMention(found);
+    setSelected(0);
+    if (found && !candidates.length) {
+      client
+        .mentionCandidates(id)
+        .then(setCandidates)
+        .catch(() => undefined);
+    }
+  };
+  const choose = (candidate: MentionCandidate) => {
+    const el = box.current;
+    if (!mention || !el) return;
+    const next = insertMention(text, mention.start, el.selectionStart ?? text.length, candidate.handle);
+    setText(next.text);
+    setMention(null);
+    requestAnimationFrame(() => {
+      el.focus();
+      el.setSelectionRange(next.caret, next.caret);
+    });
+  };
   const submit = () => {
     if (!text.trim()) return;
     client.send(id, text);
     client.atBottom = true;
     setText("");
+    setMention(null);
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    // Enter sends; Shift+Enter is a new line. While a Chinese IME composition is open, Enter
-    // confirms the candidate instead (isComposing, and keyCode 229 for older Safari).
-    if (e.key !== "Enter" || e.shiftKey) return;
+    // While a Chinese IME composition is open, keys belong to the IME (isComposing, and
+    // keyCode 229 for older Safari): Enter confirms the candidate, it must not send.
     if (composing.current || e.nativeEvent.isComposing || e.keyCode === 229) return;
+    if (open) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        const step = e.key === "ArrowDown" ? 1 : options.length - 1;
+        setSelected((selected + step) % options.length);
+        return;
+      }
+      if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        choose(options[Math.min(selected, options.length - 1)]);
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        setMention(null);
+        return;
+      }
+    }
+    // Enter sends; Shift+Enter is a new line.
+    if (e.key !== "Enter" || e.shiftKey) return;
     e.preventDefault();
     submit();
   };
@@ -464,18 +519,42 @@ function Composer({ id, name }: { id: number; name: string }) {
         submit();
       }}
     >
+      {open && (
+        <ul className="mentions" role="listbox" aria-label="@" id={`mentions-${id}`}>
+          {options.map((c, i) => (
+            <li
+              key={c.user_id}
+              role="option"
+              aria-selected={i === selected}
+              className={i === selected ? "selected" : undefined}
+              onMouseDown={(e) => {
+                e.preventDefault(); // keep the focus in the composer
+                choose(c);
+              }}
+            >
+              <span className="name">{c.name}</span> <span className="handle">@{c.handle}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <textarea
+        ref={box}
         aria-label={t("composerLabel")}
+        aria-autocomplete="list"
+        aria-controls={open ? `mentions-${id}` : undefined}
+        aria-expanded={open}
         placeholder={t("composerPlaceholder", { name })}
         value={text}
         rows={1}
         onChange={(e) => {
           setText(e.target.value);
+          track(e.target.value, e.target.selectionStart ?? e.target.value.length);
           if (e.target.value.trim()) client.notifyTyping(id);
         }}
         onKeyDown={onKeyDown}
         onCompositionStart={() => (composing.current = true)}
         onCompositionEnd={() => (composing.current = false)}
+        onBlur={() => setMention(null)}
       />
       <button type="submit" disabled={!text.trim()}>
         {t("send")}
