@@ -27,6 +27,7 @@ import time
 import weakref
 from typing import Any, Literal, cast
 
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
@@ -42,6 +43,7 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 ENTRY_TTL = 90.0
 REFRESH_EVERY = 30.0
 MIN_BROADCAST_INTERVAL = 2.0
+BATCH_SECONDS = 0.25  # presence changes within this window go out together
 TYPING_INTERVAL = 3  # seconds: at most one typing broadcast per person and conversation
 
 
@@ -80,6 +82,21 @@ async def send_ephemeral(group: str, frame: dict[str, Any], skip_channel: str | 
         logger.warning("ephemeral send to %s failed", group, exc_info=True)
 
 
+async def send_ephemeral_batch(group: str, frames: list[dict[str, Any]]) -> None:
+    """Several ephemeral frames in one layer message (one publish, one dispatch per socket);
+    the socket forwards each as its own frame, so clients see no difference."""
+    if len(frames) == 1:
+        await send_ephemeral(group, frames[0])
+        return
+    layer = get_channel_layer()
+    if layer is None or not frames:
+        return
+    try:
+        await layer.group_send(group, {"type": LAYER_EPHEMERAL, "frames": frames})
+    except Exception:
+        logger.warning("ephemeral send to %s failed", group, exc_info=True)
+
+
 async def typing_allowed(user_id: int, conversation_id: int) -> bool:
     """True for the first typing signal in a ``TYPING_INTERVAL`` window. ``add`` is atomic
     on Redis and locmem, so the limit holds across one person's devices and processes."""
@@ -96,30 +113,77 @@ async def broadcast_typing(conversation_id: int, user_id: int, user_name: str) -
     await send_ephemeral(conversation_group(conversation_id), dict(frame))
 
 
+def _aggregate(raw: Any, now: float, local: Status | None) -> Status:
+    """A person's status from their cache entries, this process's own entry replaced by what
+    it knows first-hand (``local``; None when it has no device of theirs)."""
+    entries = _live_entries(raw, now)
+    entries.pop(PROCESS_ID, None)
+    found = [entry[0] for entry in entries.values()]
+    if local is not None:
+        found.append(local)
+    return _best(found)
+
+
 async def statuses(user_ids: list[int]) -> dict[int, Status]:
     """Aggregate status of these people from the cache (offline ones omitted)."""
     if not user_ids:
         return {}
-    raw = await cache.aget_many([_cache_key(uid) for uid in user_ids])
+    raw = await sync_to_async(cache.get_many, thread_sensitive=False)([_cache_key(uid) for uid in user_ids])
     now = time.time()
     result: dict[int, Status] = {}
     for uid in user_ids:
-        entries = _live_entries(raw.get(_cache_key(uid)), now)
-        status = _best([entry[0] for entry in entries.values()])
+        status = _best([entry[0] for entry in _live_entries(raw.get(_cache_key(uid)), now).values()])
         if status != "offline":
             result[uid] = status
     return result
 
 
+def _store_and_read(local: dict[int, Status], wanted: list[int]) -> dict[int, Any]:
+    """One batch of cache I/O (run in a worker thread, never the sync DB thread): write this
+    process's entry for each person in ``local``, and return the raw entries of ``wanted``."""
+    keys = {uid: _cache_key(uid) for uid in set(local) | set(wanted)}
+    raw = cache.get_many(list(keys.values()))
+    now = time.time()
+    to_set: dict[str, Any] = {}
+    to_delete: list[str] = []
+    for uid, status in local.items():
+        entries = _live_entries(raw.get(keys[uid]), now)
+        if status == "offline":
+            entries.pop(PROCESS_ID, None)
+        else:
+            entries[PROCESS_ID] = [status, now + ENTRY_TTL]
+        if entries:
+            to_set[keys[uid]] = entries
+        else:
+            to_delete.append(keys[uid])
+        raw[keys[uid]] = entries
+    if to_set:
+        cache.set_many(to_set, int(ENTRY_TTL) + 5)
+    if to_delete:
+        cache.delete_many(to_delete)
+    return {uid: raw.get(keys[uid]) for uid in wanted}
+
+
 class PresenceTracker:
-    """This process's sockets, by person. One per event loop (daphne runs one)."""
+    """This process's sockets, by person. One per event loop (daphne runs one).
+
+    Bookkeeping is in memory; the cache write and the broadcasts are batched: changes within
+    ``BATCH_SECONDS`` are flushed together by one task — one cache round trip (in a worker
+    thread, off the event loop and off the sync DB thread) and one layer message per
+    workspace carrying every change (the socket forwards them as the usual ``presence``
+    frames). A connect storm of N people thus costs each socket about N/batch layer
+    dispatches instead of N.
+    """
 
     def __init__(self) -> None:
         self.devices: dict[int, dict[str, Status]] = {}
         self.workspaces: dict[int, set[int]] = {}
         self.refreshed_at: dict[int, float] = {}
         self.broadcast: dict[int, tuple[Status, float]] = {}
-        self.pending: dict[int, asyncio.TimerHandle] = {}
+        self.dirty: set[int] = set()  # entry to write
+        self.changed: set[int] = set()  # aggregate may have changed: consider a broadcast
+        self.handle: asyncio.TimerHandle | None = None
+        self.flushing = False
         self.tasks: set[asyncio.Future[None]] = set()
 
     def local_status(self, user_id: int) -> Status:
@@ -128,85 +192,120 @@ class PresenceTracker:
     async def connect(self, user_id: int, channel_name: str, workspace_ids: list[int]) -> None:
         self.devices.setdefault(user_id, {})[channel_name] = "online"
         self.workspaces[user_id] = set(workspace_ids)
-        await self._changed(user_id)
+        self._mark(user_id, broadcast=True)
 
     async def disconnect(self, user_id: int, channel_name: str) -> None:
         devices = self.devices.get(user_id, {})
         devices.pop(channel_name, None)
         if not devices:
             self.devices.pop(user_id, None)
-        await self._changed(user_id)
+        self._mark(user_id, broadcast=True)
 
     async def set_status(self, user_id: int, channel_name: str, status: Status) -> None:
         devices = self.devices.get(user_id)
         if devices is None or channel_name not in devices or devices[channel_name] == status:
             return
         devices[channel_name] = status
-        await self._changed(user_id)
+        self._mark(user_id, broadcast=True)
 
     async def heartbeat(self, user_id: int) -> None:
         if time.monotonic() - self.refreshed_at.get(user_id, 0.0) >= REFRESH_EVERY:
-            await self._store(user_id)
+            self.refreshed_at[user_id] = time.monotonic()  # one refresh in flight is enough
+            self._mark(user_id, broadcast=False)
 
-    async def _changed(self, user_id: int) -> None:
-        try:
-            await self._store(user_id)
-            await self._maybe_broadcast(user_id)
-        except Exception:
-            logger.warning("presence update for user %s failed", user_id, exc_info=True)
-
-    async def _store(self, user_id: int) -> None:
-        """Write this process's entry for the person (read-modify-write; see module doc)."""
+    async def snapshot(self, user_ids: list[int]) -> dict[int, Status]:
+        """Everyone of these who is not offline: the cache for other processes' devices,
+        this process's own devices first-hand (fresher than its last cache write)."""
+        if not user_ids:
+            return {}
+        raw = await sync_to_async(cache.get_many, thread_sensitive=False)([_cache_key(uid) for uid in user_ids])
         now = time.time()
-        key = _cache_key(user_id)
-        entries = _live_entries(await cache.aget(key), now)
-        status = self.local_status(user_id)
-        if status == "offline":
-            entries.pop(PROCESS_ID, None)
-        else:
-            entries[PROCESS_ID] = [status, now + ENTRY_TTL]
-        if entries:
-            await cache.aset(key, entries, int(ENTRY_TTL) + 5)
-        else:
-            await cache.adelete(key)
-        self.refreshed_at[user_id] = time.monotonic()
+        result: dict[int, Status] = {}
+        for uid in user_ids:
+            local = self.local_status(uid) if uid in self.devices else None
+            status = _aggregate(raw.get(_cache_key(uid)), now, local)
+            if status != "offline":
+                result[uid] = status
+        return result
 
-    async def _maybe_broadcast(self, user_id: int) -> None:
-        status = (await statuses([user_id])).get(user_id, "offline")
-        last = self.broadcast.get(user_id)
-        if last is not None and last[0] == status:
-            return
-        now = time.monotonic()
-        if last is not None and now - last[1] < MIN_BROADCAST_INTERVAL:
-            if user_id not in self.pending:
-                # Coalesce: look again when the window ends and send whatever is true then.
-                loop = asyncio.get_running_loop()
-                self.pending[user_id] = loop.call_later(last[1] + MIN_BROADCAST_INTERVAL - now, self._deferred, user_id)
-            return
-        # Kept per person seen by this process (one small tuple each) so that the next
-        # change is measured against what this process last told the workspace.
-        self.broadcast[user_id] = (status, now)
-        for workspace_id in sorted(self.workspaces.get(user_id, set())):
-            frame: PresenceFrame = {
-                "type": "presence",
-                "workspace_id": workspace_id,
-                "user_id": user_id,
-                "status": status,
-            }
-            await send_ephemeral(workspace_group(workspace_id), dict(frame))
+    def _mark(self, user_id: int, *, broadcast: bool) -> None:
+        self.dirty.add(user_id)
+        if broadcast:
+            self.changed.add(user_id)
+        self._schedule(BATCH_SECONDS)
 
-    def _deferred(self, user_id: int) -> None:
-        self.pending.pop(user_id, None)
+    def _schedule(self, delay: float) -> None:
+        if self.handle is not None or self.flushing:
+            return  # a flush is due (or running, and reschedules when it ends)
+        self.handle = asyncio.get_running_loop().call_later(delay, self._kick)
+
+    def _kick(self) -> None:
+        self.handle = None
         # Keep a reference: the loop only holds weak ones and could drop the task mid-flight.
-        task = asyncio.ensure_future(self._changed_broadcast_only(user_id))
+        task = asyncio.ensure_future(self.flush())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _changed_broadcast_only(self, user_id: int) -> None:
+    async def flush(self) -> None:
+        """Write the dirty entries and broadcast what changed (see the class doc)."""
+        self.flushing = True
         try:
-            await self._maybe_broadcast(user_id)
+            await self._flush()
         except Exception:
-            logger.warning("deferred presence broadcast for user %s failed", user_id, exc_info=True)
+            logger.warning("presence flush failed", exc_info=True)
+        finally:
+            self.flushing = False
+            if self.dirty or self.changed:
+                self._schedule(BATCH_SECONDS)
+
+    async def _flush(self) -> None:
+        now = time.monotonic()
+        # Per person at most one broadcast per MIN_BROADCAST_INTERVAL (a phone flapping
+        # between networks does not flood the office): the others wait for their turn.
+        due = sorted(
+            uid
+            for uid in self.changed
+            if uid not in self.broadcast or now - self.broadcast[uid][1] >= MIN_BROADCAST_INTERVAL
+        )
+        waiting = self.changed - set(due)
+        dirty, self.dirty = self.dirty, set()
+        self.changed = waiting
+        local = {uid: self.local_status(uid) for uid in sorted(dirty)}
+        try:
+            raw = await sync_to_async(_store_and_read, thread_sensitive=False)(local, due)
+        except Exception:
+            # Cache down: presence degrades to what this process sees.
+            logger.warning("presence cache update failed", exc_info=True)
+            raw = {}
+        for uid in dirty:
+            self.refreshed_at[uid] = time.monotonic()
+        stamp = time.time()
+        by_workspace: dict[int, dict[int, Status]] = {}
+        for uid in due:
+            status = _aggregate(raw.get(uid), stamp, self.local_status(uid) if uid in self.devices else None)
+            last = self.broadcast.get(uid)
+            if last is not None and last[0] == status:
+                continue
+            # Kept per person seen by this process (one small tuple each) so that the next
+            # change is measured against what this process last told the workspace.
+            self.broadcast[uid] = (status, now)
+            for workspace_id in self.workspaces.get(uid, set()):
+                by_workspace.setdefault(workspace_id, {})[uid] = status
+        for workspace_id, changes in sorted(by_workspace.items()):
+            frames: list[dict[str, Any]] = []
+            for uid, status in sorted(changes.items()):
+                frame: PresenceFrame = {
+                    "type": "presence",
+                    "workspace_id": workspace_id,
+                    "user_id": uid,
+                    "status": status,
+                }
+                frames.append(dict(frame))
+            await send_ephemeral_batch(workspace_group(workspace_id), frames)
+        if waiting:
+            soonest = min(self.broadcast[uid][1] for uid in waiting) + MIN_BROADCAST_INTERVAL
+            self.flushing = False
+            self._schedule(max(BATCH_SECONDS, soonest - time.monotonic()))
 
 
 _trackers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceTracker] = weakref.WeakKeyDictionary()

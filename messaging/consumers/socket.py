@@ -44,7 +44,6 @@ from messaging.consumers.limits import FrameLimiter
 from messaging.events import conversation_group, user_group
 from messaging.presence import (
     broadcast_typing,
-    statuses,
     tracker,
     typing_allowed,
     workspace_group,
@@ -159,19 +158,22 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             await self._close(1011)
 
     async def _start(self) -> None:
-        await self._join(user_group(self.user_id))
+        # One trip to the sync DB thread for everything connect reads (it is the bottleneck
+        # of a connect storm). The last seqs are read *before* the groups are joined, so an
+        # event committed in between may reach neither; that is healed before anything is
+        # delivered: the first ``sync`` (or the grace timer) re-reads every streamed
+        # conversation's last seq after the joins and replays what is missing.
+        start = await database_sync_to_async(state.socket_start)(self.user_id)
         # Someone in no workspace yet (just signed up) gets an empty but open socket: they are
         # about to create or join one, and access.changed adds it.
-        granted = await database_sync_to_async(state.socket_access)(self.user_id)
-        self.workspaces = dict(granted.workspaces)
+        self.workspaces = dict(start.access.workspaces)
+        await self._join(user_group(self.user_id))
         for workspace_id, is_guest in self.workspaces.items():
             if not is_guest:
                 await self._join(workspace_group(workspace_id))
-        for conversation_id in granted.conversations:
+        for conversation_id in sorted(start.access.conversations):
             await self._join(conversation_group(conversation_id))
-        # Read the last seqs only after joining the groups: whatever commits later reaches us
-        # through the layer (or shows up as a gap); whatever committed earlier is <= this.
-        self.cursors = await database_sync_to_async(state.last_seqs)(sorted(granted.conversations))
+        self.cursors = dict(start.last_seqs)
         await self._send(
             {
                 "type": "ready",
@@ -184,7 +186,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         )
         self.grace_task = asyncio.ensure_future(self._grace())
         await tracker().connect(self.user_id, self.channel_name, sorted(self.workspaces))
-        await self._send_presence_snapshots()
+        await self._send_presence_snapshots(start.members)
 
     async def _grace(self) -> None:
         """A client that never sends ``sync`` still gets live events, from connect time on."""
@@ -484,7 +486,14 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         """Layer: typing, presence, read.updated — forwarded as is, never stored."""
         if self.closed or message.get("skip_channel") == self.channel_name:
             return
-        frame = message.get("frame")
+        frames = message.get("frames")
+        if isinstance(frames, list):  # a batch (presence changes): each is its own frame
+            for frame in frames:
+                await self._forward_ephemeral(frame)
+            return
+        await self._forward_ephemeral(message.get("frame"))
+
+    async def _forward_ephemeral(self, frame: Any) -> None:
         if not isinstance(frame, dict):
             return
         if frame.get("type") == "typing" and frame.get("user_id") == self.user_id:
@@ -552,12 +561,9 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         self.cursors[cid] = last[cid]
         await self._send({"type": "conversation.added", "conversation_id": cid, "last_seq": last[cid]})
 
-    async def _send_presence_snapshots(self) -> None:
-        for workspace_id, is_guest in sorted(self.workspaces.items()):
-            if is_guest:
-                continue
-            people = await database_sync_to_async(state.member_ids)(workspace_id)
-            found = await statuses(people)
+    async def _send_presence_snapshots(self, members: dict[int, list[int]]) -> None:
+        for workspace_id, people in sorted(members.items()):
+            found = await tracker().snapshot(people)
             await self._send(
                 {
                     "type": "presence.snapshot",

@@ -56,6 +56,27 @@ def socket_access(user_id: int) -> SocketAccess:
     return result
 
 
+@dataclass(frozen=True)
+class SocketStart:
+    """Everything a connecting socket reads, in one trip to the sync DB thread."""
+
+    access: SocketAccess
+    last_seqs: dict[int, int]
+    # staff workspace id → its active members (for the presence snapshot)
+    members: dict[int, list[int]]
+
+
+def socket_start(user_id: int) -> SocketStart:
+    granted = socket_access(user_id)
+    staff = sorted(ws for ws, is_guest in granted.workspaces.items() if not is_guest)
+    members: dict[int, list[int]] = {ws: [] for ws in staff}
+    if staff:
+        rows = Member.objects.filter(workspace_id__in=staff, is_active=True).values_list("workspace_id", "user_id")
+        for workspace_id, member_id in rows:
+            members[workspace_id].append(member_id)
+    return SocketStart(granted, last_seqs(sorted(granted.conversations)), members)
+
+
 def last_seqs(conversation_ids: list[int]) -> dict[int, int]:
     return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq"))
 

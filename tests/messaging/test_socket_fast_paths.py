@@ -3,6 +3,7 @@ or the cache failing (docs/performance.md, Messaging)."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 import redis
-from asgiref.sync import SyncToAsync
+from asgiref.sync import SyncToAsync, sync_to_async
 from channels.layers import get_channel_layer
 
 from bench.cluster import RedisServer
@@ -124,3 +125,41 @@ def test_send_rate_check_fails_open_when_the_cache_errors(monkeypatch: pytest.Mo
     monkeypatch.setattr(_common.cache, "incr", broken)
     for _ in range(3):
         _common.check_send_rate(12345)  # allowed, with a warning
+
+
+async def test_on_commit_sends_are_handed_to_the_loop_in_order() -> None:
+    from messaging import publish
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("conv.order-test", channel)
+
+    def from_the_sync_thread() -> bool:
+        for seq in range(1, 51):
+            publish.group_send_now("conv.order-test", {"type": "conv.event", "event": {"seq": seq}})
+        return publish._caller_loop() is not None
+
+    assert await sync_to_async(from_the_sync_thread)()  # queued, not sent in the thread
+    got = [(await layer.receive(channel))["event"]["seq"] for _ in range(50)]
+    assert got == list(range(1, 51))
+    await layer.group_discard("conv.order-test", channel)
+
+
+async def test_failed_layer_send_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from messaging import publish
+
+    layer = get_channel_layer()
+
+    async def broken(group: str, message: dict[str, Any]) -> None:
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(layer, "group_send", broken)
+    await sync_to_async(publish.group_send_now)("conv.1", {"type": "conv.event", "event": {}})
+    sender = publish._sender(asyncio.get_running_loop())
+    while sender.scheduled:
+        await asyncio.sleep(0.01)
+    assert [r.getMessage() for r in caplog.records if r.name == "messaging.publish" and r.levelname == "WARNING"] == [
+        "channel layer send to conv.1 failed"
+    ]
