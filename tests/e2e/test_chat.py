@@ -573,10 +573,21 @@ def test_presence_dot_on_a_direct_message(new_context: Any, server: Server) -> N
     alice_context = new_context()
     alice = alice_context.new_page()
     sign_in(alice, "alice@e2e.test", "/")
-    expect(dot).to_have_attribute("data-status", "online", timeout=DELIVERY_TIMEOUT)
+    try:
+        expect(dot).to_have_attribute("data-status", "online", timeout=DELIVERY_TIMEOUT)
+    except AssertionError:
+        state = bob.evaluate(
+            "([a, dm]) => ({presence: window.__hub.state.presence[a], ids: window.__hub.state.peopleIds[dm]})",
+            [server.ids["alice"], server.ids["dm"]],
+        )
+        raise AssertionError(f"Alice not shown online: {state}") from None
     expect(dot).to_have_attribute("aria-label", "Online")
     alice_context.close()  # her only device goes away
-    expect(dot).to_have_attribute("data-status", "offline", timeout=10_000)
+    try:
+        expect(dot).to_have_attribute("data-status", "offline", timeout=20_000)
+    except AssertionError:
+        seen = bob.evaluate("id => window.__hub.state.presence[id]", server.ids["alice"])
+        raise AssertionError(f"Alice still shown as {seen!r} 20 s after her only device closed") from None
 
 
 def test_mention_autocomplete_in_the_composer(new_context: Any, server: Server) -> None:
