@@ -163,3 +163,59 @@ async def test_failed_layer_send_is_logged_not_raised(
     assert [r.getMessage() for r in caplog.records if r.name == "messaging.publish" and r.levelname == "WARNING"] == [
         "channel layer send to conv.1 failed"
     ]
+
+
+async def test_connect_makes_two_trips_to_the_sync_thread(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Token lookup, then one ``socket_start`` (access, last seqs, members); presence's cache
+    I/O runs in worker threads (thread_sensitive=False), never on the sync DB thread."""
+    await create_conversation(world.owner, world.workspace.pk, "private", "一次", (world.member,))
+    sensitive: list[str] = []
+    original = SyncToAsync.__call__
+
+    async def counting(inner: SyncToAsync, *args: Any, **kwargs: Any) -> Any:
+        if inner._thread_sensitive:
+            sensitive.append(getattr(inner.func, "__qualname__", repr(inner.func)))
+        return await original(inner, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counting)
+    sock = await connect(world.member, sync=False)
+    snapshot = await sock.expect("presence.snapshot", skip=())
+    assert snapshot["workspace_id"] == world.workspace.pk
+    assert sensitive == ["user_for_token", "socket_start"], sensitive
+    monkeypatch.undo()
+    await sock.close()
+
+
+async def test_presence_changes_are_batched_per_workspace(world: World) -> None:
+    from messaging.presence import tracker, workspace_group
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    group = workspace_group(world.workspace.pk)
+    await layer.group_add(group, channel)
+    people = [world.member.user.pk, world.member2.user.pk, world.admin.user.pk]
+    presence = tracker()
+    for uid in people:
+        await presence.connect(uid, f"fake.{uid}", [world.workspace.pk])
+    message = await layer.receive(channel)  # one layer message for the three of them
+    assert message["type"] == LAYER_EPHEMERAL
+    assert [(f["user_id"], f["status"]) for f in message["frames"]] == [(uid, "online") for uid in sorted(people)]
+    for uid in people:
+        await presence.disconnect(uid, f"fake.{uid}")
+    await layer.group_discard(group, channel)
+
+
+async def test_socket_forwards_a_presence_batch_as_single_frames(world: World) -> None:
+    from messaging.presence import workspace_group
+
+    sock = await connect(world.owner)
+    frames = [
+        {"type": "presence", "workspace_id": world.workspace.pk, "user_id": uid, "status": "online"}
+        for uid in (901, 902, 903)
+    ]
+    await get_channel_layer().group_send(
+        workspace_group(world.workspace.pk), {"type": LAYER_EPHEMERAL, "frames": frames}
+    )
+    got = await sock.until(lambda f: f["type"] == "presence" and f["user_id"] == 903, skip=())
+    assert [f["user_id"] for f in got if f["type"] == "presence" and f["user_id"] > 900] == [901, 902, 903]
+    await sock.close()
