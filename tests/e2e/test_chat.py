@@ -615,7 +615,7 @@ def test_mention_autocomplete_in_the_composer(new_context: Any, server: Server) 
             " value: document.querySelector('form.composer textarea').value})",
             server.ids["receipts"],
         )
-        raise AssertionError(f"not stored: {state}") from None
+        raise AssertionError(f"not stored: {state}; shown: {bodies(alice)[-2:]}") from None
     mentions = alice.evaluate("id => window.__hub.state.convs[id].messages.at(-1).mentions", server.ids["receipts"])
     assert sorted(mentions) == sorted([server.ids["bob"], server.ids["dave"]])
 

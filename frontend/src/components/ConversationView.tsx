@@ -470,13 +470,21 @@ function Composer({ id, name }: { id: number; name: string }) {
     const el = box.current;
     if (!mention || !el) return;
     const next = insertMention(text, mention.start, el.selectionStart ?? text.length, candidate.handle);
+    caretAfterRender.current = next.caret;
     setText(next.text);
     setMention(null);
-    requestAnimationFrame(() => {
-      el.focus();
-      el.setSelectionRange(next.caret, next.caret);
-    });
   };
+  // Place the caret in the same commit as the new text: a later callback (rAF) would race a
+  // fast typist and move the caret back into what they have typed since.
+  const caretAfterRender = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el && caretAfterRender.current !== null) {
+      el.focus();
+      el.setSelectionRange(caretAfterRender.current, caretAfterRender.current);
+      caretAfterRender.current = null;
+    }
+  }, [text]);
   const submit = () => {
     if (!text.trim()) return;
     client.send(id, text);
