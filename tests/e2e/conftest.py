@@ -165,12 +165,24 @@ def new_context(browser: Any, server: Server) -> Iterator[Any]:
     assert not outside, f"requests outside the loopback server: {outside}"
 
 
+# Session cookies per e-mail: each person signs in through the real form once per test
+# session, later contexts reuse the cookies. (The server limits logins to 30 a minute per IP,
+# which a suite signing in on every test would exceed.)
+_SESSIONS: dict[str, list[Any]] = {}
+
+
 def sign_in(page: Any, email: str, path: str = "/") -> None:
-    """Through the real sign-in form, then wait until the app has its socket up."""
-    page.goto("/accounts/login/?next=" + path)
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form").filter(has=page.locator("input[name=password]")).locator("[type=submit]").first.click()
+    """Through the real sign-in form (first time per person), then wait for the app's socket."""
+    if email in _SESSIONS:
+        page.context.add_cookies(_SESSIONS[email])
+        page.goto(path)
+    else:
+        page.goto("/accounts/login/?next=" + path)
+        page.fill("input[name=login]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.locator("form").filter(has=page.locator("input[name=password]")).locator("[type=submit]").first.click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        _SESSIONS[email] = page.context.cookies()
     page.wait_for_function("() => window.__hub && window.__hub.state.socket === 'open'")
 
 
