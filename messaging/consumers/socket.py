@@ -83,6 +83,12 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
     # A cursor further behind than this is not replayed event by event (daphne has no send
     # backpressure: it would buffer it all in memory); the client gets sync.reset instead.
     REPLAY_MAX_EVENTS: int = 5000
+    # A live event ahead of the cursor is held this long for the missing ones to arrive
+    # through the layer before replaying from the database: with several processes, two
+    # commits' publishes can reach Redis in the opposite order, and replaying at once made
+    # every socket of a big channel query the database for an event that was 1 ms behind.
+    REORDER_WAIT_SECONDS: float = 0.5
+    REORDER_MAX_HELD: int = 200
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,6 +105,8 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         self.synced = False
         self.lock = asyncio.Lock()
         self.grace_task: asyncio.Task[None] | None = None
+        self.held: dict[int, dict[int, dict[str, Any]]] = {}  # conversation → seq → event
+        self.gap_tasks: dict[int, asyncio.Task[None]] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """``AsyncConsumer.__call__`` with one retry of ``new_channel``.
@@ -223,6 +231,11 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         task, self.grace_task = self.grace_task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+        for gap in list(self.gap_tasks.values()):
+            if gap is not asyncio.current_task():
+                gap.cancel()
+        self.gap_tasks.clear()
+        self.held.clear()
 
     async def _join(self, group: str) -> None:
         try:
@@ -474,11 +487,55 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             if seq == cursor + 1:
                 await self._send(event)
                 self.cursors[cid] = seq
+                await self._drain_held(cid)
             else:
-                await self._replay(cid)  # the layer lost cursor+1..seq-1; the log has them
+                # cursor+1..seq-1 are late or lost: hold this one; if they do not come within
+                # REORDER_WAIT_SECONDS, the log has them (replay).
+                held = self.held.setdefault(cid, {})
+                held[seq] = event
+                if len(held) > self.REORDER_MAX_HELD:
+                    self._forget_held(cid)
+                    await self._replay(cid)
+                elif cid not in self.gap_tasks:
+                    self.gap_tasks[cid] = asyncio.ensure_future(self._gap_timeout(cid))
         except Exception:
             # Without the missing range we cannot keep the order promise: close so the client
             # reconnects and syncs from its cursors.
+            logger.exception("replay failed for conversation %s", cid)
+            await self._close(1011)
+
+    async def _drain_held(self, cid: int) -> None:
+        """Send held events that are now next in line; drop those already delivered."""
+        held = self.held.get(cid)
+        if held is None:
+            return
+        while cid in self.cursors:
+            event = held.pop(self.cursors[cid] + 1, None)
+            if event is None:
+                break
+            await self._send(event)
+            self.cursors[cid] = int(event["seq"])
+        cursor = self.cursors.get(cid)
+        for seq in [seq for seq in held if cursor is None or seq <= cursor]:
+            del held[seq]
+        if not held:
+            self._forget_held(cid)
+
+    def _forget_held(self, cid: int) -> None:
+        self.held.pop(cid, None)
+        task = self.gap_tasks.pop(cid, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _gap_timeout(self, cid: int) -> None:
+        await asyncio.sleep(self.REORDER_WAIT_SECONDS)
+        try:
+            async with self.lock:
+                if self.gap_tasks.get(cid) is asyncio.current_task():
+                    self.gap_tasks.pop(cid, None)
+                if self.held.pop(cid, None) is not None and cid in self.cursors and not self.closed:
+                    await self._replay(cid)  # the layer lost them; the log has them
+        except Exception:
             logger.exception("replay failed for conversation %s", cid)
             await self._close(1011)
 

@@ -219,3 +219,22 @@ async def test_socket_forwards_a_presence_batch_as_single_frames(world: World) -
     got = await sock.until(lambda f: f["type"] == "presence" and f["user_id"] == 903, skip=())
     assert [f["user_id"] for f in got if f["type"] == "presence" and f["user_id"] > 900] == [901, 902, 903]
     await sock.close()
+
+
+async def test_out_of_order_layer_events_are_reordered_without_a_replay(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes' publishes can reach the layer swapped: the socket holds the later one
+    for the earlier one instead of querying the database at once."""
+    conv = await create_conversation(world.owner, world.workspace.pk, "private", "乱序", (world.member,))
+    sock = await connect(world.member)
+    cursor = next(c["last_seq"] for c in sock.ready["conversations"] if c["id"] == conv)
+    hops = _SyncHops(monkeypatch)
+    layer = get_channel_layer()
+    for seq in (cursor + 2, cursor + 1):
+        frame = {"type": "message.updated", "conversation_id": conv, "seq": seq, "message": {"id": seq}}
+        await layer.group_send(conversation_group(conv), {"type": LAYER_EVENT, "event": frame})
+    assert [(await sock.expect("message.updated"))["seq"] for _ in range(2)] == [cursor + 1, cursor + 2]
+    assert hops.calls == []
+    monkeypatch.undo()
+    await sock.close()
