@@ -82,6 +82,9 @@ def do_create_conversation(creator: Member, kind: str, name: str, others: list[M
         },
         seq=conversation.last_seq,
     )
+    # Open sockets of everyone in it (creator included: their other devices) subscribe now,
+    # so a new DM or group appears live instead of after the next reconnect.
+    publish_access_changed([creator.user_id, *[m.user_id for m in others]], conversation.workspace_id, conversation.pk)
     return conversation
 
 

@@ -530,11 +530,6 @@ def test_start_a_group_and_reopen_a_direct_message(new_context: Any, server: Ser
     expect(bob).to_have_url(re.compile(rf"/c/{server.ids['dm']}/$"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: do_create_conversation publishes no access.changed, so the members' open sockets "
-    "get no conversation.added for a new DM or group until they reconnect",
-)
 def test_a_new_group_appears_live_for_its_members(new_context: Any, server: Server) -> None:
     alice = open_as(new_context, server, "alice@e2e.test", "chat")
     bob = open_as(new_context, server, "bob@e2e.test", None, locale="en-US")

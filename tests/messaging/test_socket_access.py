@@ -203,3 +203,17 @@ async def test_added_to_private_channel_or_joining_public_starts_streaming(world
     sent = await send_http(world.admin, private, "欢迎")
     assert (await sock.expect("message.new"))["seq"] == sent["seq"]
     await sock.close()
+
+
+@pytest.mark.parametrize("kind", ["dm", "group"])
+async def test_a_new_dm_or_group_appears_live_for_its_members(world: World, kind: str) -> None:
+    member_sock = await connect(world.member)
+    assert member_sock.ready["conversations"] == []
+    others = (world.member,) if kind == "dm" else (world.member, world.member2)
+    conv = await create_conversation(world.owner, world.workspace.pk, kind, "", others)
+    added = await member_sock.until(lambda f: f["type"] == "conversation.added")
+    assert added[-1]["conversation_id"] == conv
+    sent = await send_http(world.owner, conv, "新建的群聊")
+    live = await member_sock.expect("message.new")
+    assert (live["conversation_id"], live["seq"]) == (conv, sent["seq"])
+    await member_sock.close()
