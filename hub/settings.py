@@ -111,6 +111,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer and cache -----------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
+REDIS_PREFIX = envstr("HUB_CHANNEL_PREFIX", "hub")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -122,11 +123,19 @@ if REDIS_URL:
                 # redis-py 8 defaults to a 5 s socket timeout that kills idle subscribers
                 # (channels_redis#422); None waits forever, health checks keep it honest.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None, "health_check_interval": 30}],
-                "prefix": envstr("HUB_CHANNEL_PREFIX", "hub"),
+                "prefix": REDIS_PREFIX,
             },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The same prefix namespaces the cache (presence, rate-limit counters): two deployments
+    # sharing one Redis must not see each other's people online under the same user ids.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
