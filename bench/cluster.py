@@ -283,8 +283,11 @@ def base_env(database_url: str, redis_url: str | None, prefix: str, data_dir: Pa
             # All processes of a cluster must share one key (sessions, signed tokens).
             "SECRET_KEY": "cluster-" + prefix,
             "LOG_LEVEL": "WARNING",
-            # Benchmarks and tests send far faster than a person; the limit is tested elsewhere.
+            # Benchmarks and tests send far faster than a person; the limits are tested elsewhere
+            # (a sender acknowledged quickly exceeds the socket's 20 frames/s and loses frames).
             "HUB_SEND_RATE_PER_MINUTE": "1000000",
+            "HUB_WS_FRAME_RATE": "1000000",
+            "HUB_WS_FRAME_BURST": "1000000",
             "PYTHONUNBUFFERED": "1",
             # Scaled out, search indexing belongs to one `search_worker` process (two servers
             # indexing into one directory would be two writers); the messaging figures leave it

@@ -253,6 +253,9 @@ if envbool("HUB_BEHIND_TLS_PROXY", False):
 HUB_DEMO = envbool("HUB_DEMO", True)
 HUB_MESSAGE_MAX_CHARS = envint("HUB_MESSAGE_MAX_CHARS", 10_000)
 HUB_SEND_RATE_PER_MINUTE = envint("HUB_SEND_RATE_PER_MINUTE", 120)
+# Per-socket flood control (messaging.consumers.limits): frames/s sustained, burst size.
+HUB_WS_FRAME_RATE = envint("HUB_WS_FRAME_RATE", 20)
+HUB_WS_FRAME_BURST = envint("HUB_WS_FRAME_BURST", 60)
 HUB_INVITATION_DAYS = envint("HUB_INVITATION_DAYS", 7)
 # Collaborative documents (docs/documents.md): simultaneous editors per document (the rest view
 # only), the update-log batch (flush after this many ms or updates), the largest accepted Yjs
