@@ -198,6 +198,11 @@ def send_message(request: HttpRequest, conversation_id: int, payload: MessageIn)
     return Status(201 if created else 200, message_payload(message))
 
 
+def _check_page_limit(limit: int) -> None:
+    if not 1 <= limit <= queries.MESSAGES_MAX:
+        raise HubError("invalid_limit", f"limit must be between 1 and {queries.MESSAGES_MAX}")
+
+
 class PageParams(Schema):
     before: int | None = None
     after: int | None = None
@@ -208,8 +213,7 @@ class PageParams(Schema):
 @router.get("/conversations/{conversation_id}/messages", response=MessagesOut)
 def list_messages(request: HttpRequest, conversation_id: int, params: Query[PageParams]) -> dict[str, object]:
     _, conversation = access.access_conversation(authed_user(request), conversation_id)
-    if not 1 <= params.limit <= queries.MESSAGES_MAX:
-        raise HubError("invalid_limit", f"limit must be between 1 and {queries.MESSAGES_MAX}")
+    _check_page_limit(params.limit)
     messages, has_more = queries.message_page(
         conversation, before=params.before, after=params.after, limit=params.limit, thread_root_id=params.thread
     )
@@ -292,8 +296,7 @@ class ThreadParams(Schema):
 def get_thread(request: HttpRequest, message_id: int, params: Query[ThreadParams]) -> object:
     """The root and its replies in seq order (``after`` pages forward)."""
     member, message = access.access_message(authed_user(request), message_id)
-    if not 1 <= params.limit <= queries.MESSAGES_MAX:
-        raise HubError("invalid_limit", f"limit must be between 1 and {queries.MESSAGES_MAX}")
+    _check_page_limit(params.limit)
     root = message.thread_root or message
     return queries.thread(root, member.user, after=params.after, limit=params.limit)
 

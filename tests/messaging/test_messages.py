@@ -346,3 +346,13 @@ def test_reactions_are_bounded(world: World, conv: int) -> None:
     assert world.api(world.member2).post(path, {"emoji": symbols[0]}).json()["added"] is False
     assert world.api(world.member2).post(path, {"emoji": symbols[-1]}).json()["added"] is True
     assert world.api(world.owner).post(path, {"emoji": symbols[1]}).json()["added"] is True
+
+
+@pytest.mark.parametrize("limit", [0, 201])
+def test_history_and_thread_pages_refuse_a_bad_limit(world: World, conv: int, limit: int) -> None:
+    root = send(world, world.owner, conv, "根消息")
+    api = world.api(world.owner)
+    for path in (f"/api/v1/conversations/{conv}/messages", f"/api/v1/messages/{root['id']}/thread"):
+        res = api.get(path, limit=limit)
+        assert res.status_code == 400, (path, res.content)
+        assert error_code(res) == "invalid_limit"

@@ -30,6 +30,22 @@ from tests.messaging.socket_client import (
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("socket_env")]
 
 
+async def _browser_socket(world: World) -> Socket:
+    """The member's socket signed in by session cookie (a browser), beside their token sockets."""
+
+    def login() -> str:
+        client = Client()
+        assert client.login(email=world.member.user.email, password="pw-Secret-123")
+        return client.cookies["sessionid"].value
+
+    cookie = await database_sync_to_async(login)()
+    browser_comm = communicator(cookie=cookie, origin=True)
+    assert (await browser_comm.connect(timeout=TIMEOUT))[0]
+    browser = Socket(browser_comm)
+    await browser.expect("ready")
+    return browser
+
+
 async def _closed(sock: Socket) -> int | None:
     frames = await sock.until(lambda f: f["type"] == "__closed__")
     return frames[-1]["code"]
@@ -123,16 +139,7 @@ async def test_losing_one_of_two_workspaces_closes_4403(world: World) -> None:
 
 
 async def test_revoked_token_closes_only_that_tokens_socket(world: World) -> None:
-    def login() -> str:
-        client = Client()
-        assert client.login(email=world.member.user.email, password="pw-Secret-123")
-        return client.cookies["sessionid"].value
-
-    cookie = await database_sync_to_async(login)()
-    browser_comm = communicator(cookie=cookie, origin=True)
-    assert (await browser_comm.connect(timeout=TIMEOUT))[0]
-    browser = Socket(browser_comm)
-    await browser.expect("ready")
+    browser = await _browser_socket(world)
     bot = await connect(world.member)
 
     def revoke() -> None:
@@ -147,16 +154,7 @@ async def test_revoked_token_closes_only_that_tokens_socket(world: World) -> Non
 
 
 async def test_deactivated_user_loses_every_socket(world: World) -> None:
-    def login() -> str:
-        client = Client()
-        assert client.login(email=world.member.user.email, password="pw-Secret-123")
-        return client.cookies["sessionid"].value
-
-    cookie = await database_sync_to_async(login)()
-    browser_comm = communicator(cookie=cookie, origin=True)
-    assert (await browser_comm.connect(timeout=TIMEOUT))[0]
-    browser = Socket(browser_comm)
-    await browser.expect("ready")
+    browser = await _browser_socket(world)
     bot = await connect(world.member)
 
     def deactivate() -> None:
