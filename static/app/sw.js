@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "1c09838c34f8";
-const ASSETS = ["/static/app/assets/main-B1WbEMrv.js","/static/app/assets/main-CXTM4-Z8.css"];
+const VERSION = "35a7944866d4";
+const ASSETS = ["/static/app/assets/main-CXTM4-Z8.css","/static/app/assets/main-Ctyd96MZ.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

@@ -246,6 +246,15 @@ function OtherChannels({ items }: { items: ConversationSummary[] }) {
   );
 }
 
+/** The "+" beside a section title that opens its creation form. */
+function AddButton({ label, open, onToggle }: { label: string; open: boolean; onToggle: () => void }) {
+  return (
+    <button type="button" className="add" aria-label={label} title={label} aria-expanded={open} onClick={onToggle}>
+      +
+    </button>
+  );
+}
+
 function Section({
   title,
   items,
@@ -302,18 +311,7 @@ export function Sidebar() {
         title={t("channels")}
         items={channels}
         action={
-          !isGuest && (
-            <button
-              type="button"
-              className="add"
-              aria-label={t("newChannel")}
-              title={t("newChannel")}
-              aria-expanded={creating}
-              onClick={() => setCreating(!creating)}
-            >
-              +
-            </button>
-          )
+          !isGuest && <AddButton label={t("newChannel")} open={creating} onToggle={() => setCreating(!creating)} />
         }
       />
       {creating && <NewChannel onDone={() => setCreating(false)} />}
@@ -324,16 +322,7 @@ export function Sidebar() {
         items={dms}
         action={
           !isGuest && (
-            <button
-              type="button"
-              className="add"
-              aria-label={t("newConversation")}
-              title={t("newConversation")}
-              aria-expanded={starting}
-              onClick={() => setStarting(!starting)}
-            >
-              +
-            </button>
+            <AddButton label={t("newConversation")} open={starting} onToggle={() => setStarting(!starting)} />
           )
         }
       />
