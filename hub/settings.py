@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "hub.search",
     "messaging",
     "docs_collab",
+    "crm_bridge",
 ]
 
 MIDDLEWARE = [

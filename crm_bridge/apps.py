@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CrmBridgeConfig(AppConfig):
+    name = "crm_bridge"
+    label = "crm_bridge"
+    verbose_name = "ERP/CRM bridge"
+    default_auto_field = "django.db.models.BigAutoField"
