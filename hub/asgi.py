@@ -21,6 +21,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.apps import apps  # noqa: E402
 
+from hub.metrics import SocketMetricsMiddleware  # noqa: E402
 from hub.ws_auth import HubAuthMiddlewareStack, HubOriginValidator  # noqa: E402
 
 
@@ -42,6 +43,9 @@ websocket_urlpatterns = collect_websocket_urlpatterns()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": HubOriginValidator(HubAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Outermost: counts every accepted socket and sets its request id for the logs.
+        "websocket": SocketMetricsMiddleware(
+            HubOriginValidator(HubAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

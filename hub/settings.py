@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from hub.env import envbool, envint, envlist, envstr, secret_key
+from hub.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("HUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.RequestIdMiddleware",
+    "hub.metrics.HttpMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -273,11 +275,9 @@ HUB_DOCS_FRAMES_PER_SECOND = envint("HUB_DOCS_FRAMES_PER_SECOND", 100)  # per so
 # the channel layer (0 = never), to prove that rooms heal from the log.
 HUB_DOCS_FAULT_DROP_LAYER = envint("HUB_DOCS_FAULT_DROP_LAYER", 0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "hub.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Operations (docs/operations.md) ----------------------------------------------------------
+# Logs: one JSON object per line (default) or plain text; both carry the request id.
+LOGGING = logging_config(envstr("HUB_LOG_FORMAT", "json"), envstr("LOG_LEVEL", "INFO"))
+# /metrics: with a token, scrapes must send "Authorization: Bearer <token>"; without one only
+# loopback clients are answered.
+HUB_METRICS_TOKEN = envstr("HUB_METRICS_TOKEN")

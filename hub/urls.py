@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from docs_collab.api import router as docs_router
-from hub import health, views
+from hub import health, metrics, views
 from hub.api import router as hub_router
 from hub.apicore import api
 from messaging.api import router as messaging_router
@@ -20,6 +20,7 @@ api.add_router("", docs_router)
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

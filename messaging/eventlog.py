@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 
+from hub import metrics
 from messaging.events import LAYER_EVENT, conversation_group
 from messaging.models import Conversation, Event
 from messaging.publish import group_send_on_commit
@@ -34,5 +36,8 @@ def append_event(conversation_id: int, event_type: str, payload: dict[str, Any],
         seq = next_seq(conversation_id)
     frame = {"type": event_type, "conversation_id": conversation_id, "seq": seq, **payload}
     event = Event.objects.create(conversation_id=conversation_id, seq=seq, type=event_type, payload=frame)
-    group_send_on_commit(conversation_group(conversation_id), {"type": LAYER_EVENT, "event": frame})
+    # appended_at rides beside the frame (not in it) so sockets can measure fan-out latency.
+    layer_message = {"type": LAYER_EVENT, "event": frame, "appended_at": time.time()}
+    group_send_on_commit(conversation_group(conversation_id), layer_message)
+    transaction.on_commit(metrics.event_appended)
     return event

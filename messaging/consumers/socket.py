@@ -38,6 +38,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
+from hub import metrics
 from hub.errors import HubError
 from messaging.consumers import state
 from messaging.consumers.limits import FrameLimiter
@@ -486,6 +487,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         try:
             if seq == cursor + 1:
                 await self._send(event)
+                metrics.observe_fanout(message.get("appended_at"))
                 self.cursors[cid] = seq
                 await self._drain_held(cid)
             else:
