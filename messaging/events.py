@@ -55,6 +55,8 @@ class MessagePayload(TypedDict):
     attachments: NotRequired[list[AttachmentPayload]]
     forwarded_from_id: NotRequired[int | None]
     pinned: NotRequired[bool]
+    blocks: NotRequired[list[dict[str, Any]]]  # messaging.blocks
+    sender_is_bot: NotRequired[bool]
 
 
 EventType = Literal[

@@ -104,6 +104,9 @@ class Message(models.Model):
     mentions = models.JSONField(default=list, blank=True)  # user ids mentioned
     mentions_all = models.BooleanField(default=False)
     forwarded_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Structured content (cards, buttons, charts) from bots, webhooks and the ERP bridge,
+    # validated by messaging.blocks; people's messages have none.
+    blocks = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from messaging.blocks import Block
+
 Level = Literal["all", "mentions", "nothing"]
 
 
@@ -144,6 +146,8 @@ class MessageOut(Schema):
     reactions: list[ReactionOut] = Field(default_factory=list)
     attachments: list[AttachmentOut] = Field(default_factory=list)
     pinned: bool = False
+    blocks: list[Block] = Field(default_factory=list)
+    sender_is_bot: bool = False
 
 
 class MessagesOut(Schema):

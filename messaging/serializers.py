@@ -83,6 +83,8 @@ def message_payload(message: Message) -> MessagePayload:
         "reactions": [] if deleted else reaction_summary(list(message.reactions.all())),
         "attachments": [] if deleted else [attachment_payload(a) for a in sorted(message.attachments.all(), key=_pk)],
         "pinned": _is_pinned(message),
+        "blocks": [] if deleted else list(message.blocks),
+        "sender_is_bot": message.sender.is_bot,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -138,9 +139,11 @@ def do_send_message(
     attachments: list[Attachment] | None = None,
     forwarded_from: Message | None = None,
     mention_source: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> Message:
     """Caller has checked permission. ``mention_source`` is the part of the body whose
-    @mentions count (a forwarded quote must not ping people a second time)."""
+    @mentions count (a forwarded quote must not ping people a second time). ``blocks`` are
+    already validated (``messaging.blocks.validate_blocks``)."""
     rendered = render_markdown(body)
     mentions = _find_mentions(body if mention_source is None else mention_source, conversation)
     _check_broadcast(member, conversation, mentions)
@@ -157,6 +160,7 @@ def do_send_message(
         mentions=mentions.user_ids,
         mentions_all=mentions.broadcast,
         forwarded_from=forwarded_from,
+        blocks=blocks or [],
         created_at=now,
     )
     Mention.objects.bulk_create(
