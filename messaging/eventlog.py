@@ -12,6 +12,7 @@ from hub import metrics
 from messaging.events import LAYER_EVENT, conversation_group
 from messaging.models import Conversation, Event
 from messaging.publish import group_send_on_commit
+from messaging.signals import event_logged, send_event_logged
 
 
 def next_seq(conversation_id: int) -> int:
@@ -40,4 +41,6 @@ def append_event(conversation_id: int, event_type: str, payload: dict[str, Any],
     layer_message = {"type": LAYER_EVENT, "event": frame, "appended_at": time.time()}
     group_send_on_commit(conversation_group(conversation_id), layer_message)
     transaction.on_commit(metrics.event_appended)
+    if event_logged.receivers:  # most deployments' hot path has none to call
+        transaction.on_commit(lambda: send_event_logged(conversation_id, event_type, frame))
     return event

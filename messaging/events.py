@@ -63,6 +63,7 @@ EventType = Literal[
     "conversation.created",
     "message.new",
     "message.edited",
+    "message.updated",
     "message.deleted",
     "reaction.changed",
     "pin.changed",
@@ -98,7 +99,7 @@ class ConversationCreatedPayload(TypedDict):  # conversation.created
     member_ids: list[int]
 
 
-class MessageEventPayload(TypedDict):  # message.new, message.edited, message.deleted
+class MessageEventPayload(TypedDict):  # message.new, message.edited, message.updated, message.deleted
     """The message as it is *after* the change, so a client replaces its copy wholesale."""
 
     message: MessagePayload

@@ -6,6 +6,7 @@ A package by topic; everything is re-exported here so callers keep ``actions.che
 
 from messaging.actions._common import check_send_rate, validate_body
 from messaging.actions.attachments import check_upload_attachment, do_create_attachment
+from messaging.actions.bots import do_post_bot_message, do_update_message_blocks
 from messaging.actions.conversations import (
     check_add_members,
     check_convert_to_private,
@@ -85,6 +86,7 @@ __all__ = [
     "do_edit_message",
     "do_forward_message",
     "do_mark_read",
+    "do_post_bot_message",
     "do_remove_participants",
     "do_send_message",
     "do_set_archived",
@@ -96,6 +98,7 @@ __all__ = [
     "do_toggle_reaction",
     "do_unshare",
     "do_update_conversation",
+    "do_update_message_blocks",
     "do_update_notification_prefs",
     "ensure_reader_participant",
     "validate_body",
