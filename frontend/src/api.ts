@@ -1,7 +1,7 @@
 // HTTP calls to /api/v1 with the session cookie; writes carry Django's CSRF token, read from
 // the `csrftoken` cookie that the app page sets (ensure_csrf_cookie).
 
-import type { ConversationSummary, HubEvent, Me, Message, SearchResult } from "./types";
+import type { ConversationSummary, HubEvent, Me, Message, Person, SearchResult } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -70,15 +70,41 @@ export const api = {
     request<ConversationSummary>("POST", "/conversations", body),
   join: (conversationId: number) => request<ConversationSummary>("POST", `/conversations/${conversationId}/join`),
   members: (conversationId: number) =>
-    request<{ members: { user_id: number; name: string; is_external?: boolean }[] }>(
+    request<{ members: Person[] }>("GET", `/conversations/${conversationId}/members`),
+  conversation: (conversationId: number) =>
+    request<ConversationSummary & { partners?: { id: number; name: string }[] }>(
       "GET",
-      `/conversations/${conversationId}/members`,
+      `/conversations/${conversationId}`,
     ),
-  search: (workspaceId: number, q: string) =>
-    request<{ results: SearchResult[]; total: number }>(
+  search: (workspaceId: number, q: string, opts: { order?: string; page?: number; limit?: number } = {}) =>
+    request<{ results: SearchResult[]; total: number; total_exact?: boolean }>(
       "GET",
-      `/search?workspace=${workspaceId}&q=${encodeURIComponent(q)}&limit=30`,
+      `/search?workspace=${workspaceId}&q=${encodeURIComponent(q)}&order=${opts.order ?? "newest"}` +
+        `&page=${opts.page ?? 1}&limit=${opts.limit ?? 20}`,
     ),
+  message: (messageId: number) => request<Message>("GET", `/messages/${messageId}`),
+  sendMessage: (
+    conversationId: number,
+    body: { body: string; client_id: string; thread_root_id?: number | null; attachment_ids?: number[] },
+  ) => request<Message>("POST", `/conversations/${conversationId}/messages`, body),
+  thread: (messageId: number, after?: number) =>
+    request<{ root: Message; replies: Message[]; has_more: boolean; following: boolean }>(
+      "GET",
+      `/messages/${messageId}/thread?limit=200${after !== undefined ? `&after=${after}` : ""}`,
+    ),
+  follow: (messageId: number, on: boolean) =>
+    request<{ following: boolean }>(on ? "POST" : "DELETE", `/messages/${messageId}/follow`),
+  pin: (messageId: number, on: boolean) => request<Message>(on ? "POST" : "DELETE", `/messages/${messageId}/pin`),
+  pins: (conversationId: number) =>
+    request<{ pins: { message: Message; pinned_by: number; pinned_at: string }[] }>(
+      "GET",
+      `/conversations/${conversationId}/pins`,
+    ),
+  save: (messageId: number, on: boolean) => request<{ ok: boolean }>(on ? "POST" : "DELETE", `/messages/${messageId}/save`),
+  saved: (workspaceId: number) =>
+    request<{ saved: { message: Message; saved_at: string }[] }>("GET", `/saved?workspace=${workspaceId}`),
+  forward: (messageId: number, body: { conversation_id: number; client_id: string; comment: string }) =>
+    request<Message>("POST", `/messages/${messageId}/forward`, body),
   react: (messageId: number, emoji: string) =>
     request<{ added: boolean }>("POST", `/messages/${messageId}/reactions`, { emoji }),
   editMessage: (messageId: number, body: string) => request<Message>("PATCH", `/messages/${messageId}`, { body }),

@@ -10,6 +10,9 @@ describe("routing", () => {
     expect(parseRoute("/")).toEqual({ workspaceId: null, conversationId: null });
     expect(routePath({ workspaceId: 3, conversationId: 17 })).toBe("/app/w/3/c/17/");
     expect(routePath({ workspaceId: 3, conversationId: null })).toBe("/app/w/3/");
+    // A link to one message (from "copy link", notifications, e-mails).
+    expect(parseRoute("/app/w/3/c/17/m/4021/")).toEqual({ workspaceId: 3, conversationId: 17, messageId: 4021 });
+    expect(routePath({ workspaceId: 3, conversationId: 17, messageId: 4021 })).toBe("/app/w/3/c/17/m/4021/");
   });
 });
 

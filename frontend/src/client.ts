@@ -17,6 +17,7 @@ import {
   discardPending,
   latestSeq,
   mergeHistory,
+  mergeReplies,
   newConv,
   receiveAck,
   receiveEvent,
@@ -24,9 +25,13 @@ import {
   setPendingState,
   type ConvState,
 } from "./store";
-import type { ConversationSummary, HubEvent, Me, Message, PendingMessage, SearchResult } from "./types";
+import type { Attachment, ConversationSummary, HubEvent, Me, Message, PendingMessage, Person, SearchResult } from "./types";
 
 export const PAGE_SIZE = 50;
+/** A jump to a message further back than this many seqs loads a window around it instead of
+ * paging back to it (200 pages for message #37 of 10,000). */
+export const JUMP_PAGE_BACK_MAX = 300;
+export const SEARCH_PAGE = 20;
 export const ACK_TIMEOUT_MS = 15_000;
 /** The server relays typing at most every 3 s per person; show it a little longer than that. */
 export const TYPING_SHOW_MS = 6_000;
@@ -50,9 +55,23 @@ export interface AppState {
   readVersion: Record<number, number>;
   /** conversation id → user id → name (participants), loaded on demand for receipts. */
   memberNames: Record<number, Record<number, string>>;
-  search: { q: string; status: "loading" | "ready" | "error"; results: SearchResult[]; total: number; error?: string } | null;
-  /** A message to bring into view and flash (jump from search). */
+  search: SearchState | null;
+  /** A message to bring into view and flash (jump from search, pins, links). */
   highlight: { conversationId: number; seq: number } | null;
+  /** The side panel next to the open conversation (a full-screen pane on a phone). */
+  panel: Panel | null;
+  /** thread root id → the thread as loaded and kept live. */
+  threads: Record<number, ThreadState>;
+  /** conversation id → participants with guest flags (member panel, badges, @ list). */
+  members: Record<number, Person[]>;
+  /** conversation id → partner companies it is shared with (header of a shared channel). */
+  partners: Record<number, { id: number; name: string }[]>;
+  /** conversation id → bumped on every pin.changed (the pins panel refetches). */
+  pinVersion: Record<number, number>;
+  /** message ids the person saved (starred) in this workspace; null until loaded. */
+  savedIds: Record<number, boolean> | null;
+  /** The message being forwarded (the picker dialog is open). */
+  forwarding: Message | null;
   /** conversation id → the other people's names, for DMs and groups without a name. */
   people: Record<number, string[]>;
   /** conversation id → the other people's ids (same conversations as `people`). */
@@ -67,6 +86,35 @@ export interface MentionCandidate {
   user_id: number;
   name: string;
   handle: string;
+  is_external?: boolean;
+}
+
+export type SearchOrder = "newest" | "relevance";
+
+export interface SearchState {
+  q: string;
+  order: SearchOrder;
+  page: number;
+  status: "loading" | "ready" | "error";
+  results: SearchResult[];
+  total: number;
+  totalExact?: boolean;
+  error?: string;
+}
+
+export type Panel =
+  | { kind: "thread"; conversationId: number; rootId: number }
+  | { kind: "pins"; conversationId: number }
+  | { kind: "members"; conversationId: number }
+  | { kind: "saved" };
+
+export interface ThreadState {
+  conversationId: number;
+  root: Message | null;
+  replies: Message[];
+  following: boolean;
+  status: "loading" | "ready" | "error";
+  hasMore: boolean;
 }
 
 export function newClientId(): string {
@@ -85,19 +133,26 @@ export function newClientId(): string {
 export interface Route {
   workspaceId: number | null;
   conversationId: number | null;
+  /** A link to one message: `/app/w/<ws>/c/<conv>/m/<message id>/`. */
+  messageId?: number | null;
 }
 
 export function parseRoute(pathname: string): Route {
-  const match = /^\/app\/w\/(\d+)(?:\/c\/(\d+))?\/?$/.exec(pathname);
+  // /d/ and /d/<id>/ are the documents screens (docs/route.ts); the workspace part is ours.
+  const match = /^\/app\/w\/(\d+)(?:\/c\/(\d+)(?:\/m\/(\d+))?|\/d(?:\/\d+)?)?\/?$/.exec(pathname);
   if (!match) return { workspaceId: null, conversationId: null };
-  return { workspaceId: Number(match[1]), conversationId: match[2] ? Number(match[2]) : null };
+  return {
+    workspaceId: Number(match[1]),
+    conversationId: match[2] ? Number(match[2]) : null,
+    ...(match[3] ? { messageId: Number(match[3]) } : {}),
+  };
 }
 
 export function routePath(route: Route): string {
   if (route.workspaceId === null) return "/";
-  return route.conversationId === null
-    ? `/app/w/${route.workspaceId}/`
-    : `/app/w/${route.workspaceId}/c/${route.conversationId}/`;
+  if (route.conversationId === null) return `/app/w/${route.workspaceId}/`;
+  const base = `/app/w/${route.workspaceId}/c/${route.conversationId}/`;
+  return route.messageId ? `${base}m/${route.messageId}/` : base;
 }
 
 export class HubClient {
@@ -138,6 +193,13 @@ export class HubClient {
       highlight: null,
       readVersion: {},
       memberNames: {},
+      panel: null,
+      threads: {},
+      members: {},
+      partners: {},
+      pinVersion: {},
+      savedIds: null,
+      forwarding: null,
     };
     this.socket = new HubSocket(socketUrl(), {
       onOpen: () => this.onOpen(),
@@ -212,7 +274,7 @@ export class HubClient {
       if (workspaceId !== null && initial) history.replaceState(null, "", routePath({ workspaceId, conversationId: null }));
     }
     if (workspaceId !== this.state.workspaceId) {
-      this.set({ workspaceId, activeId: null, conversations: [] });
+      this.set({ workspaceId, activeId: null, conversations: [], savedIds: null, panel: null });
       if (workspaceId !== null) {
         localStorage.setItem(WS_KEY, String(workspaceId));
         await this.loadConversations();
@@ -220,6 +282,25 @@ export class HubClient {
       }
     }
     this.openConversation(route.workspaceId === workspaceId ? route.conversationId : null);
+    if (route.messageId && route.conversationId && route.workspaceId === workspaceId) {
+      void this.openMessageLink(route.conversationId, route.messageId);
+    }
+  }
+
+  /** A message link: its thread when it is a reply, else the timeline at the message. */
+  private async openMessageLink(conversationId: number, messageId: number): Promise<void> {
+    try {
+      const message = await api.message(messageId);
+      await this.jumpTo(conversationId, message.seq, { keepRoute: true });
+      if (message.thread_root_id) this.openThread(conversationId, message.thread_root_id);
+    } catch {
+      // Gone or no longer readable: the conversation (if readable) stays open at the latest.
+    }
+  }
+
+  /** The address of a message, to copy and share. */
+  messageLink(conversationId: number, messageId: number): string {
+    return location.origin + routePath({ workspaceId: this.state.workspaceId, conversationId, messageId });
   }
 
   // --- conversations --------------------------------------------------------------------
@@ -280,8 +361,11 @@ export class HubClient {
       if (this.state.listStatus !== "ready") this.wantedId = id;
       id = null;
     }
-    this.set({ activeId: id });
+    const panel = this.state.panel;
+    const keepPanel = panel && (panel.kind === "saved" || panel.conversationId === id);
+    this.set({ activeId: id, panel: keepPanel ? panel : null });
     if (id === null) return;
+    void this.loadMembers(id);
     const conv = this.state.convs[id];
     if (!conv.historyLoaded) void this.loadLatest(id);
     this.scheduleMarkRead();
@@ -296,6 +380,29 @@ export class HubClient {
       this.scheduleMarkRead();
     } catch {
       this.set({ historyError: { ...this.state.historyError, [id]: true } });
+    }
+  }
+
+  /** Leave a jump window for the newest page (the "jump to latest" button). */
+  async jumpToLatest(id: number): Promise<void> {
+    const page = await api.messages(id, { limit: PAGE_SIZE });
+    this.setConv(mergeHistory(this.state.convs[id], page.messages, { hasMoreBefore: Boolean(page.has_more), older: false, replace: true }));
+    this.atBottom = true;
+    this.scheduleMarkRead();
+  }
+
+  /** The next page after a jump window, towards the newest message. */
+  async loadNewer(id: number): Promise<void> {
+    const conv = this.state.convs[id];
+    if (!conv || !conv.hasMoreAfter || this.state.loadingOlder[id]) return;
+    const newest = conv.messages[conv.messages.length - 1]?.seq;
+    if (newest === undefined) return;
+    this.set({ loadingOlder: { ...this.state.loadingOlder, [id]: true } });
+    try {
+      const page = await api.messages(id, { after: newest, limit: PAGE_SIZE });
+      this.setConv(mergeHistory(this.state.convs[id], page.messages, { older: false, hasMoreAfter: Boolean(page.has_more) }));
+    } finally {
+      this.set({ loadingOlder: { ...this.state.loadingOlder, [id]: false } });
     }
   }
 
@@ -364,6 +471,138 @@ export class HubClient {
     await api.deleteMessage(messageId);
   }
 
+  async setPinned(messageId: number, pinned: boolean): Promise<void> {
+    await api.pin(messageId, pinned);
+  }
+
+  async setSaved(messageId: number, saved: boolean): Promise<void> {
+    await api.save(messageId, saved);
+    this.set({ savedIds: { ...(this.state.savedIds ?? {}), [messageId]: saved } });
+  }
+
+  /** The saved list of this workspace (also fills `savedIds` for the menus' Save/Unsave). */
+  async loadSaved(): Promise<{ message: Message; saved_at: string }[]> {
+    const workspaceId = this.state.workspaceId;
+    if (workspaceId === null) return [];
+    const { saved } = await api.saved(workspaceId);
+    this.set({ savedIds: Object.fromEntries(saved.map((s) => [s.message.id, true])) });
+    return saved;
+  }
+
+  startForward(message: Message | null): void {
+    this.set({ forwarding: message });
+  }
+
+  /** Quote a message into another conversation (the server keeps `forwarded_from_id`). */
+  async forward(messageId: number, targetId: number, comment: string): Promise<Message> {
+    return api.forward(messageId, { conversation_id: targetId, client_id: newClientId(), comment: comment.trim() });
+  }
+
+  // --- side panel and threads -----------------------------------------------------------
+
+  openPanel(panel: Panel | null): void {
+    this.set({ panel });
+  }
+
+  openThread(conversationId: number, rootId: number): void {
+    this.set({ panel: { kind: "thread", conversationId, rootId } });
+    void this.loadThread(conversationId, rootId);
+  }
+
+  private setThread(rootId: number, patch: (t: ThreadState | undefined) => ThreadState | undefined): void {
+    const next = patch(this.state.threads[rootId]);
+    if (next && next !== this.state.threads[rootId]) this.set({ threads: { ...this.state.threads, [rootId]: next } });
+  }
+
+  async loadThread(conversationId: number, rootId: number): Promise<void> {
+    this.setThread(rootId, (t) =>
+      t ? { ...t, status: t.root ? t.status : "loading" } : { conversationId, root: null, replies: [], following: false, status: "loading", hasMore: false },
+    );
+    try {
+      let after: number | undefined;
+      for (let round = 0; round < 20; round++) {
+        const page = await api.thread(rootId, after);
+        this.setThread(rootId, (t) => ({
+          conversationId,
+          root: page.root,
+          replies: mergeReplies(t?.replies ?? [], page.replies),
+          following: page.following,
+          status: "ready",
+          hasMore: page.has_more,
+        }));
+        if (!page.has_more || !page.replies.length) break;
+        after = page.replies[page.replies.length - 1].seq;
+      }
+    } catch {
+      this.setThread(rootId, (t) => (t ? { ...t, status: "error" } : t));
+    }
+  }
+
+  /** Live replies (events, acks) join an open thread; a thread not loaded is left alone. */
+  private updateThread(rootId: number, replies: Message[]): void {
+    this.setThread(rootId, (t) => (t ? { ...t, replies: mergeReplies(t.replies, replies) } : t));
+  }
+
+  private updateThreadRoot(root: Message): void {
+    this.setThread(root.id, (t) => (t ? { ...t, root } : t));
+  }
+
+  private threadCount(event: HubEvent): void {
+    const rootId = Number(event.root_id);
+    this.setThread(rootId, (t) =>
+      t && t.root
+        ? {
+            ...t,
+            root: {
+              ...t.root,
+              reply_count: Number(event.reply_count ?? 0),
+              last_reply_at: typeof event.last_reply_at === "string" ? event.last_reply_at : t.root.last_reply_at,
+            },
+          }
+        : t,
+    );
+  }
+
+  async setFollowing(rootId: number, following: boolean): Promise<void> {
+    const answer = await api.follow(rootId, following);
+    this.setThread(rootId, (t) => (t ? { ...t, following: answer.following } : t));
+  }
+
+  // --- members and partners -------------------------------------------------------------
+
+  private memberLoads = new Map<number, Promise<Person[]>>();
+
+  /** Participants with their guest flags (once per conversation until membership changes). */
+  loadMembers(conversationId: number): Promise<Person[]> {
+    let found = this.memberLoads.get(conversationId);
+    if (!found) {
+      found = (async () => {
+        const { members } = await api.members(conversationId);
+        const names: Record<number, string> = {};
+        for (const m of members) names[m.user_id] = m.name;
+        this.set({
+          members: { ...this.state.members, [conversationId]: members },
+          memberNames: { ...this.state.memberNames, [conversationId]: names },
+        });
+        const summary = this.state.conversations.find((c) => c.id === conversationId);
+        if (summary?.shared_with?.length) {
+          const detail = await api.conversation(conversationId);
+          this.set({ partners: { ...this.state.partners, [conversationId]: detail.partners ?? [] } });
+        }
+        return members;
+      })();
+      found.catch(() => this.memberLoads.delete(conversationId));
+      this.memberLoads.set(conversationId, found);
+    }
+    return found;
+  }
+
+  private forgetMembers(conversationId: number): void {
+    this.memberLoads.delete(conversationId);
+    this.mentionCache.delete(conversationId);
+    if (conversationId === this.state.activeId) void this.loadMembers(conversationId).catch(() => undefined);
+  }
+
   private mentionCache = new Map<number, Promise<MentionCandidate[]>>();
 
   /** People who can be @mentioned here, with the handle the server's resolver understands. */
@@ -371,7 +610,7 @@ export class HubClient {
     let found = this.mentionCache.get(conversationId);
     if (!found) {
       found = (async () => {
-        const { members } = await api.members(conversationId);
+        const members = await this.loadMembers(conversationId);
         let emails: Record<number, string> = {};
         try {
           // The staff directory has e-mail addresses (guests may not read it: names only then).
@@ -386,7 +625,7 @@ export class HubClient {
             const local = (emails[m.user_id] ?? "").split("@")[0];
             // The resolver matches a display name or an e-mail local part, up to whitespace.
             const handle = m.name && !/\s/.test(m.name) ? m.name : local || m.name.replace(/\s+/g, "");
-            return { user_id: m.user_id, name: m.name, handle };
+            return { user_id: m.user_id, name: m.name, handle, is_external: Boolean(m.is_external) };
           });
       })();
       found.catch(() => this.mentionCache.delete(conversationId));
@@ -397,52 +636,93 @@ export class HubClient {
 
   async loadMemberNames(conversationId: number): Promise<void> {
     if (this.state.memberNames[conversationId]) return;
-    const { members } = await api.members(conversationId);
-    const names: Record<number, string> = {};
-    for (const m of members) names[m.user_id] = m.name;
-    this.set({ memberNames: { ...this.state.memberNames, [conversationId]: names } });
+    await this.loadMembers(conversationId);
   }
 
   // --- search ---------------------------------------------------------------------------
 
-  async search(q: string): Promise<void> {
+  /** Run a search; `order` and `page` default to the current ones when the query is the same. */
+  async search(q: string, opts: { order?: SearchOrder; page?: number } = {}): Promise<void> {
     const workspaceId = this.state.workspaceId;
     const query = q.trim();
     if (workspaceId === null || !query) return;
-    this.set({ search: { q: query, status: "loading", results: [], total: 0 } });
+    const current = this.state.search;
+    const order = opts.order ?? current?.order ?? "newest";
+    const page = opts.page ?? 1;
+    const keep = current && current.q === query && current.order === order && page > 1 ? current.results : [];
+    const ask = { q: query, order, page };
+    this.set({ search: { ...ask, status: "loading", results: keep, total: current?.total ?? 0 } });
+    const same = () => {
+      const now = this.state.search;
+      return now !== null && now.q === query && now.order === order && now.page === page;
+    };
     try {
-      const found = await api.search(workspaceId, query);
-      if (this.state.search?.q !== query) return; // a newer search replaced this one
-      this.set({ search: { q: query, status: "ready", results: found.results, total: found.total } });
+      const found = await api.search(workspaceId, query, { order, page, limit: SEARCH_PAGE });
+      if (!same()) return; // a newer search replaced this one
+      const seen = new Set(keep.map((r) => r.message_id));
+      const results = [...keep, ...found.results.filter((r) => !seen.has(r.message_id))];
+      this.set({ search: { ...ask, status: "ready", results, total: found.total, totalExact: found.total_exact } });
     } catch (err) {
-      if (this.state.search?.q !== query) return;
+      if (!same()) return;
       const error = err instanceof ApiError ? err.message : String(err);
-      this.set({ search: { q: query, status: "error", results: [], total: 0, error } });
+      this.set({ search: { ...ask, status: "error", results: keep, total: 0, error } });
     }
+  }
+
+  /** Open a search result where it was said: its thread for replies, the timeline otherwise. */
+  async openResult(result: SearchResult): Promise<void> {
+    await this.jumpTo(result.conversation_id, result.seq);
+    if (result.thread_root_id) this.openThread(result.conversation_id, result.thread_root_id);
   }
 
   closeSearch(): void {
     this.set({ search: null });
   }
 
-  /** Open the conversation and bring the message into view, paging back until it is loaded. */
-  async jumpTo(conversationId: number, seq: number): Promise<void> {
+  /**
+   * Open the conversation and bring the message into view: already loaded → just there; a few
+   * pages back → page back to it (the timeline stays one piece); further → load a window of
+   * messages around it (`after=seq-25`), which pages both ways from there.
+   */
+  async jumpTo(conversationId: number, seq: number, opts: { keepRoute?: boolean } = {}): Promise<void> {
     this.set({ search: null, highlight: { conversationId, seq } });
     this.atBottom = false;
-    this.navigate({ workspaceId: this.state.workspaceId, conversationId });
-    for (let round = 0; round < 200; round++) {
+    if (!opts.keepRoute) this.navigate({ workspaceId: this.state.workspaceId, conversationId });
+    else if (this.state.activeId !== conversationId) this.openConversation(conversationId);
+    for (let round = 0; round < JUMP_PAGE_BACK_MAX / PAGE_SIZE + 2; round++) {
       const conv = this.state.convs[conversationId];
       if (!conv) return;
       if (!conv.historyLoaded) {
-        await this.loadLatest(conversationId);
-        if (!this.state.convs[conversationId].historyLoaded) return;
+        if (this.state.loadingOlder[conversationId]) await new Promise((resolve) => setTimeout(resolve, 100));
+        else await this.loadLatest(conversationId);
+        if (!this.state.convs[conversationId]?.historyLoaded) await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
       const oldest = conv.messages[0]?.seq ?? 0;
-      if (oldest <= seq || !conv.hasMoreBefore) return;
-      if (this.state.loadingOlder[conversationId]) await new Promise((resolve) => setTimeout(resolve, 100));
-      else await this.loadOlder(conversationId);
+      const newest = conv.messages[conv.messages.length - 1]?.seq ?? 0;
+      const loaded = seq >= oldest && (seq <= newest || !conv.hasMoreAfter);
+      if (loaded || (seq < oldest && !conv.hasMoreBefore)) return;
+      if (seq < oldest && oldest - seq <= JUMP_PAGE_BACK_MAX) {
+        if (this.state.loadingOlder[conversationId]) await new Promise((resolve) => setTimeout(resolve, 100));
+        else await this.loadOlder(conversationId);
+        continue;
+      }
+      await this.loadWindow(conversationId, seq);
+      return;
     }
+  }
+
+  private async loadWindow(id: number, seq: number): Promise<void> {
+    const from = Math.max(0, seq - PAGE_SIZE / 2);
+    const page = await api.messages(id, { after: from, limit: PAGE_SIZE });
+    this.setConv(
+      mergeHistory(this.state.convs[id], page.messages, {
+        older: false,
+        replace: true,
+        hasMoreBefore: from > 0,
+        hasMoreAfter: Boolean(page.has_more),
+      }),
+    );
   }
 
   clearHighlight(): void {
@@ -451,16 +731,28 @@ export class HubClient {
 
   // --- sending --------------------------------------------------------------------------
 
-  send(conversationId: number, body: string): string | null {
+  /**
+   * Send a message (in a thread when `threadRootId` is set, with uploaded files when
+   * `attachments` is not empty). One path for the main composer and the thread panel's:
+   * a local echo under a fresh client_id, replaced by the ack or the message.new.
+   */
+  send(
+    conversationId: number,
+    body: string,
+    opts: { threadRootId?: number | null; attachments?: Attachment[] } = {},
+  ): string | null {
     const text = body.trim();
     const conv = this.state.convs[conversationId];
-    if (!text || !conv) return null;
+    const attachments = opts.attachments ?? [];
+    if ((!text && !attachments.length) || !conv) return null;
     const pending: PendingMessage = {
       client_id: newClientId(),
       conversation_id: conversationId,
       body: text,
       created_at: new Date().toISOString(),
       state: "sending",
+      thread_root_id: opts.threadRootId ?? null,
+      ...(attachments.length ? { attachments } : {}),
     };
     this.setConv(addPending(conv, pending));
     this.transmit(pending);
@@ -481,11 +773,16 @@ export class HubClient {
   }
 
   private transmit(pending: PendingMessage): void {
+    if (pending.attachments?.length) {
+      void this.transmitOverHttp(pending);
+      return;
+    }
     const sent = this.socket.send({
       type: "message.send",
       conversation_id: pending.conversation_id,
       client_id: pending.client_id,
       body: pending.body,
+      thread_root_id: pending.thread_root_id ?? null,
     });
     // Not sent while the socket is down: it stays "sending" and goes out after the next sync.
     if (!sent) return;
@@ -499,6 +796,26 @@ export class HubClient {
         if (conv) this.setConv(setPendingState(conv, pending.client_id, "failed", "timeout"));
       }, ACK_TIMEOUT_MS),
     );
+  }
+
+  /** The socket frame carries no attachment ids, so a send with files is a POST (same
+   * idempotent client_id; the response plays the ack's part). */
+  private async transmitOverHttp(pending: PendingMessage): Promise<void> {
+    try {
+      const message = await api.sendMessage(pending.conversation_id, {
+        body: pending.body,
+        client_id: pending.client_id,
+        thread_root_id: pending.thread_root_id ?? null,
+        attachment_ids: (pending.attachments ?? []).map((a) => a.id),
+      });
+      const conv = this.state.convs[pending.conversation_id];
+      if (conv) this.setConv(receiveAck(conv, pending.client_id, message));
+      if (message.thread_root_id) this.updateThread(message.thread_root_id, [message]);
+    } catch (err) {
+      const conv = this.state.convs[pending.conversation_id];
+      const error = err instanceof Error ? err.message : String(err);
+      if (conv) this.setConv(setPendingState(conv, pending.client_id, "failed", error));
+    }
   }
 
   private clearAckTimer(clientId: string): void {
@@ -542,6 +859,7 @@ export class HubClient {
       const convId = message?.conversation_id ?? this.findPending(clientId);
       const conv = convId !== undefined ? this.state.convs[convId] : undefined;
       if (conv) this.setConv(receiveAck(conv, clientId, message));
+      if (message?.thread_root_id) this.updateThread(message.thread_root_id, [message]);
       return;
     }
     if (type === "error") {
@@ -645,6 +963,10 @@ export class HubClient {
     let mentions = 0;
     let refresh = false;
     for (const event of applied) {
+      if (event.message?.thread_root_id) this.updateThread(event.message.thread_root_id, [event.message]);
+      if (event.message && this.state.threads[event.message.id]) this.updateThreadRoot(event.message);
+      if (event.type === "thread.updated" && typeof event.root_id === "number") this.threadCount(event);
+      if (event.type === "pin.changed") this.set({ pinVersion: { ...this.state.pinVersion, [id]: (this.state.pinVersion[id] ?? 0) + 1 } });
       if (event.type === "message.new" && event.message) this.clearTyping(id, event.message.sender_id);
       if (event.type === "message.new" && event.message && event.message.sender_id !== me && !event.message.deleted) {
         unread += 1;
@@ -662,6 +984,7 @@ export class HubClient {
         }));
       }
       if ((event.type === "member.left" || event.type === "conversation.unshared") && this.touchesMe(event)) refresh = true;
+      if (event.type.startsWith("member.") || event.type.startsWith("conversation.")) this.forgetMembers(id);
     }
     const last = applied[applied.length - 1].seq;
     this.patchSummary(id, (c) => ({
@@ -775,7 +1098,8 @@ export class HubClient {
     const id = this.state.activeId;
     if (id === null || document.visibilityState !== "visible" || !this.atBottom) return;
     const conv = this.state.convs[id];
-    if (!conv || !conv.historyLoaded) return;
+    // A jump window ends before the newest message: its bottom is not "read up to now".
+    if (!conv || !conv.historyLoaded || conv.hasMoreAfter) return;
     const seq = latestSeq(conv);
     this.patchSummary(id, () => ({ unread_count: 0, mention_count: 0, last_read_seq: seq }));
     if (seq <= (this.readSent[id] ?? -1)) return;

@@ -2,8 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   addPending,
   discardPending,
+  inLoadedRange,
   mergeHistory,
+  mergeReplies,
   newConv,
+  pendingFor,
   receiveAck,
   receiveEvent,
   receiveEvents,
@@ -212,5 +215,73 @@ describe("history pages", () => {
     let messages: Message[] = [];
     for (const seq of [5, 1, 3, 2, 4]) messages = upsertMessage(messages, msg(seq, seq));
     expect(messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe("jump windows", () => {
+  // Messages 100..109 loaded as a window around an old message; the newest is seq 500.
+  function windowed() {
+    const page = Array.from({ length: 10 }, (_, i) => msg(100 + i, 100 + i));
+    return mergeHistory(newConv(1, 500), page, { older: false, replace: true, hasMoreBefore: true, hasMoreAfter: true });
+  }
+
+  it("a window replaces what was loaded and pages both ways", () => {
+    let conv = mergeHistory(newConv(1, 500), [msg(499, 499), msg(500, 500)], { older: false, hasMoreBefore: true });
+    conv = mergeHistory(conv, [msg(100, 100), msg(101, 101)], { older: false, replace: true, hasMoreBefore: true, hasMoreAfter: true });
+    expect(conv.messages.map((m) => m.seq)).toEqual([100, 101]);
+    expect(conv.hasMoreAfter).toBe(true);
+    conv = mergeHistory(conv, [msg(102, 102), msg(103, 103)], { older: false, hasMoreAfter: false });
+    expect(conv.messages.map((m) => m.seq)).toEqual([100, 101, 102, 103]);
+    expect(conv.hasMoreAfter).toBe(false);
+    expect(conv.hasMoreBefore).toBe(true);
+  });
+
+  it("a live message beyond the window moves the cursor but leaves no hole", () => {
+    const result = receiveEvent(windowed(), newEvent(501, 501));
+    expect(result.conv.appliedSeq).toBe(501);
+    expect(result.applied).toHaveLength(1);
+    expect(result.conv.messages.map((m) => m.seq)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
+  });
+
+  it("an edit of a message inside the window applies; one outside is left for its page", () => {
+    let conv = windowed();
+    conv = receiveEvent(conv, { type: "message.edited", conversation_id: 1, seq: 501, message: msg(105, 105, { body: "改" }) }).conv;
+    conv = receiveEvent(conv, { type: "message.edited", conversation_id: 1, seq: 502, message: msg(40, 40, { body: "旧" }) }).conv;
+    expect(conv.messages.find((m) => m.id === 105)?.body).toBe("改");
+    expect(conv.messages.some((m) => m.id === 40)).toBe(false);
+    expect(inLoadedRange(conv, 40)).toBe(false);
+    expect(inLoadedRange(conv, 600)).toBe(false);
+    expect(inLoadedRange(conv, 104)).toBe(true);
+  });
+
+  it("at the newest page, live messages append as before", () => {
+    let conv = mergeHistory(newConv(1, 2), [msg(1, 1), msg(2, 2)], { older: false, hasMoreBefore: false });
+    conv = receiveEvent(conv, newEvent(3, 3)).conv;
+    expect(conv.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("threads", () => {
+  it("pending replies are kept apart from the main timeline's echoes", () => {
+    let conv = newConv(1, 0);
+    const base = { conversation_id: 1, body: "x", created_at: "2026-11-26T08:00:00Z", state: "sending" as const };
+    conv = addPending(conv, { ...base, client_id: "a" });
+    conv = addPending(conv, { ...base, client_id: "b", thread_root_id: 9 });
+    expect(pendingFor(conv, null).map((p) => p.client_id)).toEqual(["a"]);
+    expect(pendingFor(conv, 9).map((p) => p.client_id)).toEqual(["b"]);
+    // The reply's ack clears its echo like any other.
+    conv = receiveAck(conv, "b", msg(10, 3, { thread_root_id: 9, client_id: "b" }));
+    expect(pendingFor(conv, 9)).toEqual([]);
+  });
+
+  it("replies merge by id in seq order; a stale copy never undoes an edit or a delete", () => {
+    let replies = mergeReplies([], [msg(12, 12), msg(11, 11)]);
+    expect(replies.map((m) => m.id)).toEqual([11, 12]);
+    replies = mergeReplies(replies, [msg(11, 11, { body: "edited", edited_at: "2026-11-26T09:00:00Z" })]);
+    replies = mergeReplies(replies, [msg(11, 11, { body: "old" })]);
+    expect(replies[0].body).toBe("edited");
+    replies = mergeReplies(replies, [msg(12, 12, { deleted: true, body: "" })]);
+    replies = mergeReplies(replies, [msg(12, 12)]);
+    expect(replies[1].deleted).toBe(true);
   });
 });

@@ -25,6 +25,12 @@ export interface ConvState {
   pending: PendingMessage[];
   historyLoaded: boolean;
   hasMoreBefore: boolean;
+  /**
+   * True while the loaded messages are a window that does not reach the newest message (after
+   * a jump to an old message). Live messages beyond the window are not kept then — the window
+   * stays contiguous — and come with the next "newer" page or the jump back to the latest.
+   */
+  hasMoreAfter: boolean;
   /** message id → seq of the last logged event that changed it (edits, reactions, pins). */
   touched: Record<number, number>;
 }
@@ -38,6 +44,7 @@ export function newConv(id: number, appliedSeq: number): ConvState {
     pending: [],
     historyLoaded: false,
     hasMoreBefore: true,
+    hasMoreAfter: false,
     touched: {},
   };
 }
@@ -82,6 +89,20 @@ function dropPending(pending: PendingMessage[], clientId: string | undefined): P
   return pending.some((p) => p.client_id === clientId) ? pending.filter((p) => p.client_id !== clientId) : pending;
 }
 
+/**
+ * Whether a message event may be stored: the loaded messages are one contiguous range of
+ * seqs (history pages extend it at either end), so a message outside it — an edit of an old
+ * message never loaded, a new one while a jump window is open — would leave a hole that the
+ * paging cursor skips. The page that later covers it brings its current version.
+ */
+export function inLoadedRange(conv: ConvState, seq: number): boolean {
+  const { messages } = conv;
+  if (!messages.length) return !conv.hasMoreAfter;
+  if (conv.hasMoreBefore && conv.historyLoaded && seq < messages[0].seq) return false;
+  if (conv.hasMoreAfter && seq > messages[messages.length - 1].seq) return false;
+  return true;
+}
+
 /** Apply one in-order event to the conversation (the cursor is moved by the caller). */
 function applyOne(conv: ConvState, event: HubEvent): ConvState {
   let { messages, pending, touched } = conv;
@@ -90,7 +111,8 @@ function applyOne(conv: ConvState, event: HubEvent): ConvState {
     case "message.edited":
     case "message.deleted":
       if (event.message) {
-        messages = upsertMessage(messages, event.message);
+        if (inLoadedRange(conv, event.message.seq) || messages.some((m) => m.id === event.message!.id))
+          messages = upsertMessage(messages, event.message);
         pending = dropPending(pending, event.message.client_id);
         touched = { ...touched, [event.message.id]: event.seq };
       }
@@ -109,7 +131,10 @@ function applyOne(conv: ConvState, event: HubEvent): ConvState {
       break;
     case "thread.updated":
       if (typeof event.root_id === "number") {
-        messages = patchMessage(messages, event.root_id, { reply_count: Number(event.reply_count ?? 0) });
+        messages = patchMessage(messages, event.root_id, {
+          reply_count: Number(event.reply_count ?? 0),
+          last_reply_at: typeof event.last_reply_at === "string" ? event.last_reply_at : null,
+        });
         touched = { ...touched, [event.root_id]: event.seq };
       }
       break;
@@ -180,8 +205,14 @@ export function receiveEvents(conv: ConvState, events: HubEvent[]): ReceiveResul
 export function mergeHistory(
   conv: ConvState,
   page: Message[],
-  opts: { hasMoreBefore?: boolean; older: boolean },
+  opts: { hasMoreBefore?: boolean; older: boolean; hasMoreAfter?: boolean; replace?: boolean },
 ): ConvState {
+  if (opts.replace) {
+    // A jump window (or the jump back to the latest page): start a new contiguous range.
+    const fresh: ConvState = { ...conv, messages: [], historyLoaded: false, hasMoreAfter: false };
+    const merged = mergeHistory(fresh, page, { hasMoreBefore: opts.hasMoreBefore, older: false });
+    return { ...merged, hasMoreAfter: Boolean(opts.hasMoreAfter) };
+  }
   // One pass through a map and one sort: pages can be large (and conversations long), so no
   // per-message search through the whole timeline.
   const byId = new Map<number, Message>();
@@ -197,13 +228,15 @@ export function mergeHistory(
   const pending = echoed.size ? conv.pending.filter((p) => !echoed.has(p.client_id)) : conv.pending;
   const hasMoreBefore =
     opts.hasMoreBefore !== undefined && (opts.older || !conv.historyLoaded) ? opts.hasMoreBefore : conv.hasMoreBefore;
-  return { ...conv, messages, pending, historyLoaded: true, hasMoreBefore };
+  const hasMoreAfter = opts.hasMoreAfter !== undefined ? opts.hasMoreAfter : conv.hasMoreAfter;
+  return { ...conv, messages, pending, historyLoaded: true, hasMoreBefore, hasMoreAfter };
 }
 
 /** The server acknowledged our send: show the stored message, drop the local echo. */
 export function receiveAck(conv: ConvState, clientId: string, message: Message | undefined): ConvState {
   const pending = dropPending(conv.pending, clientId);
-  const messages = message ? upsertMessage(conv.messages, message) : conv.messages;
+  const keep = message && (inLoadedRange(conv, message.seq) || conv.messages.some((m) => m.id === message.id));
+  const messages = keep ? upsertMessage(conv.messages, message) : conv.messages;
   return { ...conv, pending, messages };
 }
 
@@ -234,6 +267,32 @@ export function discardPending(conv: ConvState, clientId: string): ConvState {
 /** Top-level messages for the main timeline (thread replies live in the thread panel). */
 export function timeline(conv: ConvState): Message[] {
   return conv.messages.filter((m) => !m.thread_root_id);
+}
+
+/** Local echoes for the main timeline, or for one thread's panel. */
+export function pendingFor(conv: ConvState, threadRootId: number | null): PendingMessage[] {
+  return conv.pending.filter((p) => (p.thread_root_id ?? null) === threadRootId);
+}
+
+/** True when `a` is a later state of the same message than `b` (deletion and edits only move forward). */
+function newerThan(a: Message, b: Message): boolean {
+  if (a.deleted !== b.deleted) return Boolean(a.deleted);
+  return (a.edited_at ?? "") > (b.edited_at ?? "") || (a.reply_count ?? 0) > (b.reply_count ?? 0);
+}
+
+/**
+ * Replies of one thread, keyed by id and ordered by seq: a page from `/thread` merged with
+ * live `message.*` events. Either may arrive first, so an incoming copy never replaces a
+ * later state of the same message (a page read just before an edit, answered after it).
+ */
+export function mergeReplies(replies: Message[], incoming: Message[]): Message[] {
+  let next = replies;
+  for (const message of incoming) {
+    const existing = next.find((m) => m.id === message.id);
+    if (existing && newerThan(existing, message)) continue;
+    next = upsertMessage(next, message);
+  }
+  return next;
 }
 
 export function latestSeq(conv: ConvState): number {

@@ -49,12 +49,38 @@ export interface Message {
   html: string;
   thread_root_id?: number | null;
   reply_count?: number;
+  last_reply_at?: string | null;
   mentions?: number[];
   created_at: string;
   edited_at?: string | null;
   deleted?: boolean;
   reactions?: Reaction[];
   pinned?: boolean;
+  attachments?: Attachment[];
+  forwarded_from_id?: number | null;
+}
+
+/** A stored upload (`AttachmentOut`); `url`/`thumbnail_url` are API paths. */
+export interface Attachment {
+  id: number;
+  name: string;
+  content_type: string;
+  size: number;
+  width?: number | null;
+  height?: number | null;
+  url: string;
+  thumbnail_url?: string | null;
+}
+
+/** A conversation participant (`GET /conversations/{id}/members`). */
+export interface Person {
+  user_id: number;
+  name: string;
+  role?: string;
+  workspace_role?: string;
+  is_external?: boolean;
+  partner_id?: number | null;
+  partner_name?: string | null;
 }
 
 /** One logged event: the envelope (type, conversation_id, seq) plus its payload keys. */
@@ -77,6 +103,10 @@ export interface PendingMessage {
   conversation_id: number;
   body: string;
   created_at: string;
+  /** Set for a reply in a thread: it shows in the thread panel, not the main timeline. */
+  thread_root_id?: number | null;
+  /** Uploaded files sent with it (such sends go over HTTP: the socket frame has no ids). */
+  attachments?: Attachment[];
   state: "sending" | "failed";
   error?: string;
 }
@@ -91,6 +121,7 @@ export interface SearchResult {
   created_at: string;
   seq: number;
   thread_root_id?: number | null;
+  score?: number;
   /** HTML from the server: the text escaped, matches wrapped in <mark>. */
   snippet: string;
 }
