@@ -224,6 +224,14 @@ def _people(member: Member, names: Iterable[str]) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
+def _channels(member: Member, names: Iterable[str]) -> tuple[int, ...]:
+    """Readable conversations called any of ``names`` (an unreadable one never matches: its
+    name must not be confirmed to exist)."""
+    wanted = {fold(name) for name in names}
+    named = access.readable_conversations(member).exclude(name="").values_list("id", "name")
+    return tuple(sorted(pk for pk, name in named if fold(name) in wanted))
+
+
 def build_filters(member: Member, parsed: ParsedQuery, readable: set[int]) -> SearchFilters:
     all_ids = list(Conversation.objects.filter(workspace_id=member.workspace_id).values_list("id", flat=True))
     # The shorter list wins: a manager who reads nearly everything gets a small exclusion mask.
@@ -234,11 +242,7 @@ def build_filters(member: Member, parsed: ParsedQuery, readable: set[int]) -> Se
     denied: tuple[str, ...] = ()
     if len(unreadable) < len(readable):
         allowed, denied = None, tuple(acl_key(c) for c in unreadable)
-    containers = None
-    if parsed.channels:
-        wanted = {fold(name) for name in parsed.channels}
-        named = access.readable_conversations(member).exclude(name="").values_list("id", "name")
-        containers = tuple(sorted(pk for pk, name in named if fold(name) in wanted))
+    containers = _channels(member, parsed.channels) if parsed.channels else None
     return SearchFilters(
         allowed_acl=allowed,
         denied_acl=denied,
@@ -248,6 +252,11 @@ def build_filters(member: Member, parsed: ParsedQuery, readable: set[int]) -> Se
         mentions=_people(member, parsed.mentions) if parsed.mentions else None,
         has=tuple(sorted(parsed.has)),
         flags=("thread",) if parsed.is_thread else (),
+        not_containers=_channels(member, parsed.not_channels) if parsed.not_channels else (),
+        not_authors=_people(member, parsed.not_senders) if parsed.not_senders else (),
+        not_mentions=_people(member, parsed.not_mentions) if parsed.not_mentions else (),
+        not_has=tuple(sorted(parsed.not_has)),
+        not_flags=("thread",) if parsed.not_thread else (),
         since=parsed.since,
         until=parsed.until,
     )

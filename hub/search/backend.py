@@ -46,6 +46,12 @@ class SearchFilters:
     mentions: tuple[int, ...] | None = None
     has: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    # Exclusions (-in: -from: -mentions: -has: -is:): a hit matching any of them is dropped.
+    not_containers: tuple[int, ...] = ()
+    not_authors: tuple[int, ...] = ()
+    not_mentions: tuple[int, ...] = ()
+    not_has: tuple[str, ...] = ()
+    not_flags: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
 

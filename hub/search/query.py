@@ -57,6 +57,12 @@ class ParsedQuery:
     mentions: list[str] = field(default_factory=list)
     has: set[str] = field(default_factory=set)
     is_thread: bool = False
+    # Excluded with a leading "-": -from:@张三 -in:#闲聊 -has:file -is:thread -mentions:@me
+    not_senders: list[str] = field(default_factory=list)
+    not_channels: list[str] = field(default_factory=list)
+    not_mentions: list[str] = field(default_factory=list)
+    not_has: set[str] = field(default_factory=set)
+    not_thread: bool = False
     since: datetime | None = None  # inclusive, aware
     until: datetime | None = None  # exclusive, aware
 
@@ -163,10 +169,16 @@ def parse_query(query: str, tz: tzinfo, *, now: datetime | None = None) -> Parse
     if parsed.terms and not parsed.positive_terms and not _has_filters(parsed):
         raise QuerySyntaxError("a query cannot only exclude words: add a word or an operator to search for")
     if not parsed.terms and not _has_filters(parsed):
+        if _has_exclusions(parsed):
+            raise QuerySyntaxError("a query cannot only exclude: add a word or an operator to search for")
         raise QuerySyntaxError("the query is empty: type a word to search for")
     if parsed.since and parsed.until and parsed.since >= parsed.until:
         raise QuerySyntaxError("the date range is empty: after/on/before do not overlap")
     return parsed
+
+
+def _has_exclusions(parsed: ParsedQuery) -> bool:
+    return bool(parsed.not_senders or parsed.not_channels or parsed.not_mentions or parsed.not_has or parsed.not_thread)
 
 
 def _has_filters(parsed: ParsedQuery) -> bool:
@@ -185,12 +197,14 @@ def _apply_operator(parsed: ParsedQuery, name: str, value: str, raw: _Raw, tz: t
     if name not in OPERATORS:
         known = " ".join(f"{op}:" for op in OPERATORS)
         raise QuerySyntaxError(f"unknown operator {name}: — use one of {known}")
-    if raw.negated:
-        raise QuerySyntaxError(f"-{name}: is not supported: operators cannot be excluded")
+    if raw.negated and name in ("before", "after", "on"):
+        raise QuerySyntaxError(f"-{name}: cannot be excluded: use before:/after: for a date range instead")
     value = value.strip()
     if not value:
         raise QuerySyntaxError(f"{name}: needs a value, for example {_EXAMPLES[name]}")
-    if name in ("from", "mentions"):
+    if raw.negated:
+        _apply_exclusion(parsed, name, value)
+    elif name in ("from", "mentions"):
         (parsed.senders if name == "from" else parsed.mentions).append(value.removeprefix("@"))
     elif name == "in":
         parsed.channels.append(value.removeprefix("#"))
@@ -211,6 +225,21 @@ def _apply_operator(parsed: ParsedQuery, name: str, value: str, raw: _Raw, tz: t
         else:  # on
             parsed.since = _later(parsed.since, _start_of(day, tz))
             parsed.until = _earlier(parsed.until, _start_of(day + timedelta(days=1), tz))
+
+
+def _apply_exclusion(parsed: ParsedQuery, name: str, value: str) -> None:
+    if name in ("from", "mentions"):
+        (parsed.not_senders if name == "from" else parsed.not_mentions).append(value.removeprefix("@"))
+    elif name == "in":
+        parsed.not_channels.append(value.removeprefix("#"))
+    elif name == "has":
+        if value.lower() not in HAS_VALUES:
+            raise QuerySyntaxError(f"has:{value} is unknown — use has:file, has:link or has:record")
+        parsed.not_has.add(value.lower())
+    else:  # is
+        if value.lower() not in IS_VALUES:
+            raise QuerySyntaxError(f"is:{value} is unknown — use is:thread")
+        parsed.not_thread = True
 
 
 _EXAMPLES = {

@@ -234,9 +234,20 @@ def compile_query(request: SearchRequest, *, dates: bool = True) -> query.Query:
         end = seconds(f.until) if f.until else None
         clauses.append(query.NumericRange("created", start, end, endexcl=True))
     main: query.Query = query.Every() if not clauses else clauses[0] if len(clauses) == 1 else query.And(clauses)
+    negative.extend(_exclusions(f))
     if negative:
         main = query.AndNot(main, negative[0] if len(negative) == 1 else query.Or(negative))
     return main
+
+
+def _exclusions(f: SearchFilters) -> list[query.Query]:
+    excluded: list[query.Query] = []
+    for name, values in (("in", f.not_containers), ("from", f.not_authors), ("mention", f.not_mentions)):
+        if values:
+            excluded.append(_any_of(name, values))
+    excluded.extend(query.Term("tags", _tag("has", h)) for h in f.not_has)
+    excluded.extend(query.Term("tags", _tag("is", flag)) for flag in f.not_flags)
+    return excluded
 
 
 def _impossible(f: SearchFilters) -> bool:

@@ -92,6 +92,29 @@ def test_from_in_mentions_operators(world: World) -> None:
     assert found(world, world.member, "报价 in:#nowhere") == []
 
 
+def test_excluded_operators(world: World) -> None:
+    sales = make_channel(world, "销售")
+    chat = make_channel(world, "闲聊")
+    world.api(world.member).post(f"/api/v1/conversations/{sales}/join")
+    world.api(world.member).post(f"/api/v1/conversations/{chat}/join")
+    owner_in_sales = send(world, world.owner, sales, "发货 @张三 https://example.com/x")["id"]
+    member_in_sales = send(world, world.member, sales, "发货 收到")["id"]
+    owner_in_chat = send(world, world.owner, chat, "发货 吃饭了吗")["id"]
+    reply = send(world, world.member, chat, "发货 回复", thread_root_id=owner_in_chat)["id"]
+    everything = [reply, owner_in_chat, member_in_sales, owner_in_sales]
+    assert found(world, world.member, "发货") == everything
+    assert found(world, world.member, "发货 -in:#闲聊") == [member_in_sales, owner_in_sales]
+    assert found(world, world.member, "发货 -from:@王老板") == [reply, member_in_sales]
+    assert found(world, world.member, "发货 -from:@me -in:#销售") == [owner_in_chat]
+    assert found(world, world.member, "发货 -mentions:@me") == [reply, owner_in_chat, member_in_sales]
+    assert found(world, world.member, "发货 -has:link") == [reply, owner_in_chat, member_in_sales]
+    assert found(world, world.member, "发货 -is:thread") == [member_in_sales, owner_in_sales]
+    # Excluding a name that matches nobody excludes nothing (and reveals nothing).
+    assert found(world, world.member, "发货 -from:@nobody -in:#nowhere") == everything
+    # An operator and its exclusion together leave nothing.
+    assert found(world, world.member, "发货 in:#销售 -in:#销售") == []
+
+
 def test_has_and_is_operators(world: World) -> None:
     conv = make_channel(world)
     link = send(world, world.owner, conv, "报价单 https://example.com/q.pdf")["id"]
