@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run test lint types migrations-check test-sqlite test-browser test-postgres clean frontend-build frontend-check frontend-check-run
+.PHONY: install run cluster test lint types migrations-check test-sqlite test-browser test-postgres clean frontend-build frontend-check frontend-check-run
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ install: $(STAMP)
 ## Run the hub on its embedded default: SQLite, in-memory channel layer, files under ./var.
 run: $(STAMP)
 	$(PY) manage.py serve
+
+## The scaled-out topology of docker/compose.yaml on loopback, without Docker: a fresh PostgreSQL
+## database (dropped on exit), Redis under a unique prefix, $(PROCS) daphne processes, the task
+## worker, the search indexer and a load balancer in front. Ctrl-C stops it (docs/deployment.md).
+PROCS ?= 2
+cluster: $(STAMP)
+	$(PY) bench/cluster.py --full --procs $(PROCS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

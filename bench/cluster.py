@@ -2,10 +2,12 @@
 
 Used three ways:
 
-* ``.venv/bin/python bench/cluster.py --procs 2`` — a ``make cluster``: creates a fresh
-  database, migrates it, seeds a workspace with people and API tokens, starts N daphne
-  processes, prints the ports and tokens, and runs until Ctrl-C; then kills the processes and
-  drops the database.
+* ``make cluster`` (``.venv/bin/python bench/cluster.py --procs 2 --full``) — the topology of
+  docker/compose.yaml on loopback: creates a fresh database, migrates it, seeds a workspace
+  with people and API tokens, starts N daphne processes, the background worker (``manage.py
+  worker``), the search-index writer (``search_worker``) and a load balancer in front
+  (``bench/balancer.py``), prints the addresses and tokens, and runs until Ctrl-C; then stops
+  the processes and drops the database.
 * ``tests/integration`` imports :class:`Cluster` to prove delivery across real processes.
 * ``bench/messaging_bench.py`` imports it to measure latency, throughput and memory.
 
@@ -129,6 +131,9 @@ class ServerProcess:
     proc: subprocess.Popen[bytes] | None = None
     # Defaults to daphne serving the hub; the baseline server passes its own command.
     argv: list[str] | None = None
+    # What answers 200 once the process is ready; None for processes without HTTP (workers),
+    # which only have to stay alive for a moment.
+    ready_path: str | None = "/healthz"
 
     @property
     def http(self) -> str:
@@ -156,7 +161,12 @@ class ServerProcess:
             )
         finally:
             log.close()
-        wait_http(f"{self.http}/healthz", timeout=timeout, proc=self.proc)
+        if self.ready_path is not None:
+            wait_http(f"{self.http}{self.ready_path}", timeout=timeout, proc=self.proc)
+        else:
+            time.sleep(1.0)
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.argv} exited with {self.proc.returncode}:\n{self.log_tail()}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -326,8 +336,18 @@ class Cluster:
         people: int = 4,
         channels: dict[str, int] | None = None,
         extra_env: dict[str, str] | None = None,
+        balancer: bool = False,
+        worker: bool = False,
+        indexer: bool = False,
+        password: str | None = None,
     ) -> None:
         self.procs = procs
+        # The rest of docker/compose.yaml's topology, off by default (the messaging tests and
+        # benchmarks talk to each process directly).
+        self.with_balancer = balancer
+        self.with_worker = worker
+        self.with_indexer = indexer
+        self.password = password  # the seeded owner's password, for sign-in tests
         self.redis_url = redis_url
         self.admin_url = admin_url
         self.template = template
@@ -338,10 +358,15 @@ class Cluster:
         self.database_url = _with_dbname(admin_url, self.db_name)
         self.prefix = f"hubcl{self.run_id}"
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"hub-cluster-{self.run_id}-"))
-        self.extra_env = extra_env or {}
+        self.extra_env = dict(extra_env or {})
         self.servers: list[ServerProcess] = []
+        self.workers: list[ServerProcess] = []  # worker, indexer (no HTTP)
+        self.balancer: ServerProcess | None = None
         self.seed: Seed | None = None
         self._db_created = False
+        if indexer:
+            # One index writer for the deployment; the servers only read (as in compose).
+            self.extra_env.setdefault("HUB_SEARCH_INDEXING", "worker")
 
     # --- lifecycle ---
 
@@ -358,7 +383,7 @@ class Cluster:
             run_manage(self.env(), ["migrate", "--noinput", "-v", "0"], timeout=300)
 
     def seed_data(self) -> Seed:
-        spec = json.dumps({"people": self.people, "channels": self.channels})
+        spec = json.dumps({"people": self.people, "channels": self.channels, "password": self.password})
         result = subprocess.run(
             [PYTHON, str(Path(__file__).resolve()), "_seed", spec],
             cwd=ROOT,
@@ -386,6 +411,26 @@ class Cluster:
         server.start()
         return server
 
+    def add_process(self, name: str, args: list[str]) -> ServerProcess:
+        """A ``manage.py`` process without HTTP (the task worker, the index writer)."""
+        index = len(self.workers)
+        process = ServerProcess(
+            index, 0, self.env(), self.data_dir / f"{name}.log", argv=[PYTHON, "manage.py", *args], ready_path=None
+        )
+        self.workers.append(process)
+        process.start()
+        return process
+
+    def add_balancer(self) -> ServerProcess:
+        """``bench/balancer.py`` in front of the servers (round-robin, skips dead ones)."""
+        port = free_port()
+        argv = [PYTHON, str(ROOT / "bench" / "balancer.py"), "--port", str(port)]
+        for server in self.servers:
+            argv += ["--backend", f"127.0.0.1:{server.port}"]
+        self.balancer = ServerProcess(-1, port, self.env(), self.data_dir / "balancer.log", argv=argv)
+        self.balancer.start()
+        return self.balancer
+
     def start(self) -> Cluster:
         raise_nofile()
         try:
@@ -393,14 +438,25 @@ class Cluster:
             self.seed_data()
             for _ in range(self.procs):
                 self.add_server()
+            if self.with_worker:
+                self.add_process("worker", ["worker", "--interval", "0.5"])
+            if self.with_indexer:
+                self.add_process("indexer", ["search_worker"])
+            if self.with_balancer:
+                self.add_balancer()
         except BaseException:
             self.close()
             raise
         return self
 
     def close(self) -> None:
+        # Front to back: the balancer, the servers, then the workers (they finish their task).
+        if self.balancer is not None:
+            self.balancer.stop()
         for server in self.servers:
             server.stop()
+        for process in self.workers:
+            process.stop()
         if self._db_created:
             with contextlib.suppress(Exception):
                 _pg_admin(self.admin_url, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
@@ -415,7 +471,16 @@ class Cluster:
         self.close()
 
     def logs(self) -> str:
-        return "\n".join(f"--- daphne {s.index} (port {s.port}) ---\n{s.log_tail()}" for s in self.servers)
+        parts = [f"--- daphne {s.index} (port {s.port}) ---\n{s.log_tail()}" for s in self.servers]
+        parts += [f"--- {p.log_path.stem} ---\n{p.log_tail()}" for p in self.workers]
+        if self.balancer is not None:
+            parts.append(f"--- balancer (port {self.balancer.port}) ---\n{self.balancer.log_tail()}")
+        return "\n".join(parts)
+
+    @property
+    def entry(self) -> ServerProcess:
+        """Where clients connect: the balancer when there is one, else the first server."""
+        return self.balancer if self.balancer is not None else self.servers[0]
 
     # --- helpers for tests and benchmarks ---
 
@@ -456,7 +521,7 @@ def _seed(spec: dict[str, Any]) -> dict[str, Any]:
     from messaging import actions as messaging_actions
 
     count = int(spec["people"])
-    owner = User.objects.create_user(email="owner@bench.test", password=None, display_name="Owner")
+    owner = User.objects.create_user(email="owner@bench.test", password=spec.get("password"), display_name="Owner")
     workspace = hub_actions.do_create_workspace(owner, "Bench Co")
     users = User.objects.bulk_create(
         [
@@ -488,6 +553,10 @@ def _seed(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_seed":
@@ -498,23 +567,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=10, help="people with API tokens (default 10)")
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="Redis URL, or 'none' for the in-memory layer")
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL admin URL")
+    parser.add_argument(
+        "--full", action="store_true", help="the whole compose topology: + worker, indexer and load balancer"
+    )
+    parser.add_argument("--password", default="cluster-demo-2026", help="password of owner@bench.test")
     args = parser.parse_args(argv)
     redis_url = None if args.redis == "none" else args.redis
-    with running_cluster(procs=args.procs, redis_url=redis_url, admin_url=args.pg, people=args.people) as cluster:
+    options: dict[str, Any] = {"balancer": args.full, "worker": args.full, "indexer": args.full}
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    with running_cluster(
+        procs=args.procs, redis_url=redis_url, admin_url=args.pg, people=args.people, password=args.password, **options
+    ) as cluster:
         assert cluster.seed is not None
         print(f"database {cluster.db_name}  layer prefix {cluster.prefix}  data {cluster.data_dir}")
         for server in cluster.servers:
-            print(f"daphne {server.index}: {server.http}  (pid {server.pid})  ws {server.ws}")
+            print(f"daphne {server.index}: {server.http}  (pid {server.pid})  ws {server.ws}  {server.http}/metrics")
+        for process in cluster.workers:
+            print(f"{process.log_path.stem}: pid {process.pid}")
+        if cluster.balancer is not None:
+            print(f"load balancer: {cluster.balancer.http}/  (status {cluster.balancer.http}/__balancer__)")
+        print(f"sign in as owner@bench.test / {args.password}")
         print(f"conversation 'general' = {cluster.seed.conversations['general']}")
         for person in cluster.seed.people[:5]:
             print(f"  {person.email}  user {person.user_id}  token {person.token}")
-        print("Ctrl-C stops the processes and drops the database.")
+        print("Ctrl-C stops the processes and drops the database.", flush=True)
+        everything = [*cluster.servers, *cluster.workers, *([cluster.balancer] if cluster.balancer else [])]
         with contextlib.suppress(KeyboardInterrupt):
-            while all(s.alive() for s in cluster.servers):
+            while all(p.alive() for p in everything):
                 time.sleep(1)
-        dead = [s.index for s in cluster.servers if not s.alive()]
+        dead = [p.log_path.stem for p in everything if not p.alive()]
         if dead:
-            print(f"daphne {dead} exited:\n{cluster.logs()}")
+            print(f"{dead} exited:\n{cluster.logs()}")
     return 0
 
 

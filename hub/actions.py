@@ -18,6 +18,7 @@ from django.utils import timezone
 from hub.access import can_manage_role, has_totp
 from hub.errors import HubError, NotFound, PermissionDenied
 from hub.models import ApiToken, AuditEvent, Invitation, Member, PartnerOrg, User, Workspace
+from hub.policy.quotas import check_member_quota
 from hub.signals import access_revoked
 
 
@@ -104,6 +105,8 @@ def do_add_member(
         raise HubError("partner_required", "guests, and only guests, belong to a partner organisation")
     if partner is not None and partner.workspace_id != workspace.pk:
         raise NotFound("partner")
+    if not Member.objects.filter(workspace=workspace, user=user).exists():
+        check_member_quota(workspace.pk)
     member, created = Member.objects.get_or_create(
         workspace=workspace, user=user, defaults={"role": role, "partner": partner, "title": title[:80]}
     )
@@ -204,6 +207,7 @@ def do_accept_invitation(user: User, token: str, ip: str | None = None) -> Membe
         # Accepting twice is harmless: it does not consume a use or change the role.
         return existing
     check_invitation_usable(invitation, user)
+    check_member_quota(invitation.workspace_id)
     if existing is not None:
         existing.is_active = True
         existing.deactivated_at = None

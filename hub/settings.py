@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "messaging",
     "docs_collab",
     "crm_bridge",
+    "crm_bridge.erplite",
 ]
 
 MIDDLEWARE = [

@@ -9,11 +9,13 @@ from docs_collab.api import router as docs_router
 from hub import health, metrics, views
 from hub.api import router as hub_router
 from hub.apicore import api
+from hub.policy.api import router as policy_router
 from messaging.api import router as messaging_router
 from messaging.apps_api import router as apps_router
 from messaging.search_api import router as search_router
 
 api.add_router("", hub_router)
+api.add_router("", policy_router)
 api.add_router("", messaging_router)
 api.add_router("", apps_router)
 api.add_router("", search_router)

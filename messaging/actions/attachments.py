@@ -9,6 +9,7 @@ from django.db import transaction
 
 from hub.errors import HubError
 from hub.models import Member
+from hub.policy.quotas import check_storage_quota
 from messaging import access
 from messaging import attachments as files
 from messaging.actions._common import check_send_rate
@@ -22,6 +23,7 @@ def check_upload_attachment(member: Member, conversation: Conversation, upload: 
         raise HubError("file_too_large", f"files are limited to {settings.HUB_UPLOAD_MAX_BYTES} bytes", status=413)
     if size == 0:
         raise HubError("empty_file", "the file is empty")
+    check_storage_quota(conversation.workspace_id, size)
     inspected = files.inspect_upload(upload)
     # Uploads share the send budget: a flood of files is a flood of messages.
     check_send_rate(member.user_id)

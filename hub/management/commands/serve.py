@@ -95,7 +95,8 @@ class Command(BaseCommand):
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         if with_worker:
-            children.append(("task worker", self._spawn([sys.executable, manage, "db_worker", "--interval", "1"])))
+            # `worker` = db_worker + the periodic jobs (hub.periodic), as in the scaled-out deployment.
+            children.append(("task worker", self._spawn([sys.executable, manage, "worker", "--interval", "1"])))
         server = self._spawn([sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "hub.asgi:application"])
         children.append(("daphne", server))
 
