@@ -6,3 +6,7 @@ class CrmBridgeConfig(AppConfig):
     label = "crm_bridge"
     verbose_name = "ERP/CRM bridge"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Adapters register their kind on import (crm_bridge.sources.registry).
+        from crm_bridge.sources import builtin  # noqa: F401
