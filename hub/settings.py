@@ -275,6 +275,15 @@ HUB_DOCS_FRAMES_PER_SECOND = envint("HUB_DOCS_FRAMES_PER_SECOND", 100)  # per so
 # Fault injection for tests only: drop every Nth document update/flush message a room sends to
 # the channel layer (0 = never), to prove that rooms heal from the log.
 HUB_DOCS_FAULT_DROP_LAYER = envint("HUB_DOCS_FAULT_DROP_LAYER", 0)
+# Notifications that reach a phone (docs/notifications.md): Web Push (VAPID key generated into
+# the data dir unless given) and per-person forwarding to robots / email / apprise URLs.
+HUB_VAPID_PRIVATE_KEY = envstr("HUB_VAPID_PRIVATE_KEY")
+HUB_VAPID_SUBJECT = envstr("HUB_VAPID_SUBJECT")
+HUB_NOTIFY_ALLOW_PRIVATE_TARGETS = envbool("HUB_NOTIFY_ALLOW_PRIVATE_TARGETS", False)
+HUB_NOTIFY_COALESCE_SECONDS = envint("HUB_NOTIFY_COALESCE_SECONDS", 20)
+HUB_NOTIFY_MAX_PER_HOUR = envint("HUB_NOTIFY_MAX_PER_HOUR", 20)
+HUB_NOTIFY_TIMEOUT_SECONDS = envint("HUB_NOTIFY_TIMEOUT_SECONDS", 10)
+HUB_NOTIFY_MAX_ATTEMPTS = envint("HUB_NOTIFY_MAX_ATTEMPTS", 5)
 
 # --- Operations (docs/operations.md) ----------------------------------------------------------
 # Logs: one JSON object per line (default) or plain text; both carry the request id.

@@ -12,11 +12,13 @@ from hub.apicore import api
 from hub.policy.api import router as policy_router
 from messaging.api import router as messaging_router
 from messaging.apps_api import router as apps_router
+from messaging.delivery.api import router as notify_router
 from messaging.search_api import router as search_router
 
 api.add_router("", hub_router)
 api.add_router("", policy_router)
 api.add_router("", messaging_router)
+api.add_router("", notify_router)
 api.add_router("", apps_router)
 api.add_router("", search_router)
 api.add_router("", docs_router)

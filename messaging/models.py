@@ -249,6 +249,13 @@ class NotificationPrefs(models.Model):
     # Quiet hours; when start > end the window wraps midnight (22:00-08:00).
     dnd_start = models.TimeField(null=True, blank=True)
     dnd_end = models.TimeField(null=True, blank=True)
+    # What Web Push and forwarded notifications may show (messaging.delivery.compose): the
+    # lock screen and third-party robots see only this much.
+    push_preview = models.CharField(
+        max_length=16,
+        choices=[("none", _("Nothing")), ("sender", _("Sender only")), ("first_line", _("First line"))],
+        default="sender",
+    )
 
     def __str__(self) -> str:
         return f"notification prefs of {self.user_id}"
@@ -277,3 +284,7 @@ class PendingNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} for {self.user_id}: message {self.message_id}"
+
+
+# Notification channels (Web Push, forwarding) live in their own module of this app.
+from messaging.delivery.models import ForwardTarget, NotifyCursor, NotifyDelivery, PushSubscription  # noqa: E402, F401

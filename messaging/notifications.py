@@ -3,8 +3,9 @@ queued as ``PendingNotification`` rows in the sending transaction; a django-task
 the ones still unread after the person's delay — one digest per burst — outside their
 do-not-disturb hours, respecting mute and notification level.
 
-In-app and browser notifications need nothing from here: the socket already carries the
-event, and the client decides from ``mentions``/``muted``/``notification_level``."""
+In-app notifications need nothing from here: the socket already carries the event, and the
+client decides from ``mentions``/``muted``/``notification_level``. Web Push and forwarding to
+a phone start from the same rows (``messaging.delivery``)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,10 @@ def queue_for_message(message: Message, mentions: Mentions) -> None:
     def schedule_all() -> None:
         for user_id in reasons:
             schedule_digest(user_id)
+        # Web Push and forwarding (messaging.delivery): sooner than the email, coalesced.
+        from messaging.delivery.pipeline import schedule_for_users  # it imports this module
+
+        schedule_for_users(reasons)
 
     transaction.on_commit(schedule_all)
 

@@ -251,6 +251,7 @@ class NotificationPrefsIn(Schema):
     email_delay_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     dnd_start: time | None = None
     dnd_end: time | None = None
+    push_preview: Literal["none", "sender", "first_line"] | None = None
 
 
 class NotificationPrefsOut(Schema):
@@ -258,6 +259,7 @@ class NotificationPrefsOut(Schema):
     email_delay_minutes: int
     dnd_start: time | None
     dnd_end: time | None
+    push_preview: str = Field(..., description="what Web Push / forwarded notifications show: none, sender, first_line")
 
 
 class OkOut(Schema):

@@ -1,4 +1,4 @@
-"""Per-person notification preferences (email digests, do-not-disturb hours)."""
+"""Per-person notification preferences (email digests, do-not-disturb hours, push preview)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from hub.errors import HubError
 from hub.models import User
 from messaging.models import NotificationPrefs
 
-FIELDS = ("email_enabled", "email_delay_minutes", "dnd_start", "dnd_end")
+FIELDS = ("email_enabled", "email_delay_minutes", "dnd_start", "dnd_end", "push_preview")
 
 
 def check_update_notification_prefs(user: User, changes: dict[str, Any]) -> NotificationPrefs:
     """``changes`` holds only the keys the caller sent; an explicit null clears quiet hours."""
-    if changes.get("email_enabled", True) is None or changes.get("email_delay_minutes", 1) is None:
-        raise HubError("invalid_request", "email_enabled and email_delay_minutes cannot be null")
+    if any(changes.get(field, "set") is None for field in ("email_enabled", "email_delay_minutes", "push_preview")):
+        raise HubError("invalid_request", "email_enabled, email_delay_minutes and push_preview cannot be null")
     return do_update_notification_prefs(user, {k: v for k, v in changes.items() if k in FIELDS})
 
 

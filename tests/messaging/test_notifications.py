@@ -133,6 +133,7 @@ def test_prefs_api(world: World) -> None:
         "email_delay_minutes": 10,
         "dnd_start": None,
         "dnd_end": None,
+        "push_preview": "sender",
     }
     res = api.patch("/api/v1/me/notifications", {"email_delay_minutes": 30, "dnd_start": "12:00", "dnd_end": "13:30"})
     assert res.status_code == 200 and res.json()["dnd_end"] == "13:30:00"
