@@ -4,6 +4,7 @@ commit."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.db import transaction
@@ -11,15 +12,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from docs_collab import content, store
-from docs_collab.access import DocumentGrant, check_can_grant
+from docs_collab.access import DocumentGrant, check_can_grant, document_role
 from docs_collab.events import DocAccessChangedMessage, DocReloadMessage, doc_group
-from docs_collab.models import Document, DocumentPermission, DocVersion
+from docs_collab.models import DocMention, Document, DocumentPermission, DocVersion
 from hub.errors import HubError, NotFound
 from hub.models import Member
 from messaging import access as messaging_access
 from messaging import actions as messaging_actions
 from messaging.models import Conversation
 from messaging.publish import group_send_on_commit
+
+logger = logging.getLogger(__name__)
 
 TITLE_MAX = 200
 VERSION_NAME_MAX = 120
@@ -68,14 +71,15 @@ def do_create_document(
             created_by_id=member.user_id,
             created_at=now,
             updated_at=now,
+            revision=1,  # searchable by its title before anyone types
         )
         DocumentPermission.objects.create(
             document=document, user_id=member.user_id, role=DocumentPermission.Role.OWNER, granted_by_id=member.user_id
         )
         if conversation is not None and post_card:
             # The card in the conversation: a message linking the document (the web app renders
-            # links to /docs/<id> as a live card with title, last editor and who is editing).
-            body = f"📄 [{title}](/docs/{document.pk})"
+            # links to /app/w/<ws>/d/<id>/ as a live card with title, last edit and who is editing).
+            body = f"📄 [{title}]({document_url(document)})"
             messaging_actions.check_send_message(member, conversation, body, uuid.uuid4())
     return document
 
@@ -99,9 +103,16 @@ def check_update_document(grant: DocumentGrant, title: str | None, default_acces
         document.updated_at = timezone.now()
         with transaction.atomic():
             document.save(update_fields=[*fields, "updated_at"])
+            if "title" in fields:
+                _touch_search(document.pk)
             if "default_access" in fields:
                 _publish_access_changed(document.pk)
     return document
+
+
+def _touch_search(document_id: int) -> None:
+    """The search index must see this change (content flushes bump ``revision`` in the store)."""
+    Document.objects.filter(pk=document_id).update(revision=F("revision") + 1)
 
 
 def _publish_access_changed(document_id: int) -> None:
@@ -143,6 +154,7 @@ def check_delete_document(grant: DocumentGrant) -> None:
         raise HubError("document_owner_required", "only owners delete a document", status=403)
     with transaction.atomic():
         Document.objects.filter(pk=grant.document.pk).update(deleted_at=timezone.now())
+        _touch_search(grant.document.pk)
         _publish_access_changed(grant.document.pk)
 
 
@@ -205,3 +217,55 @@ def do_restore_version(grant: DocumentGrant, version: DocVersion) -> tuple[Docum
         message: DocReloadMessage = {"type": "doc.reload", "origin": "actions", "epoch": document.epoch}
         group_send_on_commit(doc_group(document.pk), dict(message))
     return document, kept
+
+
+# --- @mentions ---------------------------------------------------------------------------------
+
+
+def document_url(document: Document) -> str:
+    return f"/app/w/{document.workspace_id}/d/{document.pk}/"
+
+
+def do_notify_mentions(document_id: int, author_id: int | None, user_ids: set[int]) -> list[int]:
+    """People newly @mentioned in the persisted document are told in chat: a direct message from
+    the author naming them (so messaging's mention pipeline — socket event, unread mention count,
+    email digest — does the notifying). Once per document and person, whichever process sees
+    the mention first (the unique ``DocMention`` row decides). Ids that are not members who may
+    read the document are ignored: the ids come from the CRDT, which any editor can write.
+    Returns the user ids notified."""
+    document = Document.objects.select_related("conversation").filter(pk=document_id, deleted_at__isnull=True).first()
+    if document is None or author_id is None:
+        return []
+    author = (
+        Member.objects.select_related("user")
+        .filter(workspace_id=document.workspace_id, user_id=author_id, is_active=True)
+        .first()
+    )
+    if author is None:
+        return []
+    targets = Member.objects.select_related("user").filter(
+        workspace_id=document.workspace_id, user_id__in=user_ids - {author_id}, is_active=True
+    )
+    notified = []
+    for target in targets:
+        if document_role(target, document) is None:
+            continue
+        with transaction.atomic():
+            _, created = DocMention.objects.get_or_create(
+                document=document, user_id=target.user_id, defaults={"mentioned_by_id": author_id}
+            )
+            if not created:
+                continue
+            try:
+                dm = messaging_actions.check_create_conversation(author, Conversation.Kind.DM, "", [target.user_id])
+                body = f"@{target.user.name} 我在文档 📄 [{document.title}]({document_url(document)}) 中提到了你"
+                # A fixed client id: a retried notification is the same message, never a second one.
+                client_id = uuid.uuid5(uuid.NAMESPACE_URL, f"hub-doc-mention:{document.pk}:{target.user_id}")
+                messaging_actions.check_send_message(author, dm, body, client_id)
+            except HubError:
+                # A guest who may not reach this person, a sender over the rate limit: the
+                # mention stays in the document; the notification is lost, not the edit.
+                logger.info("document %s: could not notify user %s of a mention", document.pk, target.user_id)
+                continue
+        notified.append(target.user_id)
+    return notified

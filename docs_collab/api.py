@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
-from docs_collab import access, actions, queries, room
+from docs_collab import access, actions, presence, queries, room, search
 from docs_collab.models import DocumentPermission, DocVersion
 from hub.access import access_member
 from hub.apicore import authed_user
@@ -47,9 +47,28 @@ class DocumentOut(Schema):
     socket_path: str
 
 
+class PersonOut(Schema):
+    user_id: int
+    name: str
+
+
 class DocumentDetailOut(DocumentOut):
-    editing_now: int  # sockets open on this document in the process that answered
+    editing_now: int  # people with the document open, on every server process
+    editors: list[PersonOut]  # who they are (the live card's "editing now")
     permissions: list[PermissionOut] | None = None
+
+
+class DocumentSearchOut(Schema):
+    id: int
+    title: str
+    conversation_id: int | None
+    updated_at: datetime
+    snippet: str  # HTML: the text escaped, matches wrapped in <mark>
+
+
+class MentionableOut(Schema):
+    user_id: int
+    name: str
 
 
 class PermissionIn(Schema):
@@ -114,12 +133,40 @@ def list_documents(request: HttpRequest, workspace: int) -> object:
     return queries.document_list(access_member(authed_user(request), workspace))
 
 
+@router.get("/documents/search", response=list[DocumentSearchOut])
+def search_documents(request: HttpRequest, workspace: int, q: str, limit: int = Query(20, ge=1, le=50)) -> object:
+    """Documents whose title or text match ``q`` (same query syntax as messages), among those
+    the caller may read now."""
+    member = access_member(authed_user(request), workspace)
+    return [
+        {
+            "id": hit.document.pk,
+            "title": hit.document.title,
+            "conversation_id": hit.document.conversation_id,
+            "updated_at": hit.document.updated_at,
+            "snippet": hit.snippet,
+        }
+        for hit in search.search_documents(member, q, limit=limit)
+    ]
+
+
+@router.get("/documents/{document_id}/mentionable", response=list[MentionableOut])
+def mentionable(request: HttpRequest, document_id: int, q: str = "") -> object:
+    """Workspace members who may read the document (what typing ``@`` offers), by name."""
+    grant = access.access_document(authed_user(request), document_id)
+    return queries.mentionable(grant.document, q)
+
+
 @router.get("/documents/{document_id}", response=DocumentDetailOut)
 def get_document(request: HttpRequest, document_id: int) -> object:
     grant = access.access_document(authed_user(request), document_id)
     open_room = room.open_room(document_id)
     body = queries.document_payload(grant.document, grant.role)
-    body["editing_now"] = len(open_room.peers) if open_room is not None else 0
+    here = {uid for uid, _ in presence.people(document_id)}
+    if open_room is not None:  # this process's sockets, even before its entry is written
+        here |= {uid for uid, _ in open_room.people_here()}
+    body["editors"] = queries.people(sorted(here))
+    body["editing_now"] = len(body["editors"])
     if grant.is_owner:
         body["permissions"] = queries.permissions(grant.document)
     return body

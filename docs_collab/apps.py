@@ -9,5 +9,6 @@ class DocsCollabConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported for its side effect: the demo workspace gets a document.
-        from docs_collab import demo  # noqa: F401
+        # Imported for their side effects: the demo workspace gets a document; documents
+        # register their search source.
+        from docs_collab import demo, search  # noqa: F401

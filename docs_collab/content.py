@@ -41,6 +41,33 @@ def _attr(node: XmlElement, name: str, default: str = "") -> str:
     return default if value is None else str(value)
 
 
+# --- mentions ----------------------------------------------------------------------------------
+
+MENTION = "mention"  # Tiptap's Mention node: an inline atom with ``id`` (the user id) and ``label``
+
+
+def _mention_text(node: XmlElement) -> str:
+    return "@" + (_attr(node, "label") or _attr(node, "id"))
+
+
+def mentioned_user_ids(doc: Doc) -> set[int]:
+    """User ids of every mention node. The ids are whatever a client wrote (attacker
+    controlled): callers check that each is a member who may read the document."""
+    found: set[int] = set()
+    stack: list[XmlFragment | XmlElement] = [fragment_of(doc)]
+    while stack:
+        for child in _children(stack.pop()):
+            if not isinstance(child, XmlElement):
+                continue
+            if child.tag == MENTION:
+                raw = _attr(child, "id")
+                if raw.isdecimal() and len(raw) < 19:
+                    found.add(int(raw))
+            else:
+                stack.append(child)
+    return found
+
+
 # --- plain text --------------------------------------------------------------------------------
 
 
@@ -58,6 +85,8 @@ def _text_blocks(node: XmlFragment | XmlElement, lines: list[str]) -> None:
             inline.append("".join(chunk for chunk, _ in _diff(child)))
         elif child.tag == "hardBreak":
             inline.append("\n")
+        elif child.tag == MENTION:
+            inline.append(_mention_text(child))
         else:
             if inline:
                 lines.append("".join(inline))
@@ -89,6 +118,8 @@ def _md_inline(node: XmlFragment | XmlElement) -> str:
             out.append("  \n")
         elif child.tag == "image":
             out.append(_md_inline_single(child))
+        elif child.tag == MENTION:
+            out.append(_md_escape(_mention_text(child)))
         else:
             out.append(_md_inline(child))
     return "".join(out)
@@ -232,6 +263,8 @@ def _html_node(node: XmlNode) -> str:
         return "<hr>"
     if tag == "hardBreak":
         return "<br>"
+    if tag == MENTION:
+        return html.escape(_mention_text(node))
     if tag == "image":
         src = html.escape(_attr(node, "src"), quote=True)
         return f'<a href="{src}">{html.escape(_attr(node, "alt") or "image")}</a>'

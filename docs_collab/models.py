@@ -46,6 +46,9 @@ class Document(models.Model):
     # writer of the database for as long as the replay takes; a lease also expires by itself
     # if the compacting process dies.
     compaction_lease_until = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change search must see (content flushed, renamed, deleted): the search
+    # source's cursor per document is the revision it has indexed (docs_collab/search.py).
+    revision = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -148,3 +151,19 @@ class DocActivity(models.Model):
 
     def __str__(self) -> str:
         return f"document {self.document_id}: {self.updates} updates by {self.author_id} at {self.hour:%Y-%m-%d %H}h"
+
+
+class DocMention(models.Model):
+    """Someone was @mentioned in the document and told so (once per document and person, across
+    every server process: the unique row is what decides who notifies)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    mentioned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "user"], name="docmention_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} mentioned in document {self.document_id}"

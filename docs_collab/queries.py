@@ -8,7 +8,7 @@ from pycrdt import Doc
 
 from docs_collab import access, content, store
 from docs_collab.models import DocActivity, Document, DocumentPermission, DocVersion
-from hub.models import Member
+from hub.models import Member, User
 
 
 def document_payload(document: Document, role: str | None = None) -> dict[str, Any]:
@@ -95,3 +95,29 @@ def permissions(document: Document) -> list[dict[str, Any]]:
 def activity(document: Document, limit: int = 200) -> list[dict[str, Any]]:
     rows = DocActivity.objects.filter(document=document).order_by("-hour", "author_id")[:limit]
     return [{"author_id": r.author_id, "hour": r.hour, "updates": r.updates, "last_at": r.last_at} for r in rows]
+
+
+MENTIONABLE_MAX = 20
+
+
+def mentionable(document: Document, q: str) -> list[dict[str, Any]]:
+    """Active members of the document's workspace who may read it, whose name or email starts
+    with (or, for Chinese names, contains) ``q``: at most ``MENTIONABLE_MAX``."""
+    needle = q.strip().lower()
+    members = Member.objects.select_related("user").filter(workspace_id=document.workspace_id, is_active=True)
+    out = []
+    for member in members.order_by("user__display_name", "user_id"):
+        name = member.user.name
+        if needle and needle not in name.lower() and not member.user.email.lower().startswith(needle):
+            continue
+        if access.document_role(member, document) is None:
+            continue
+        out.append({"user_id": member.user_id, "name": name})
+        if len(out) >= MENTIONABLE_MAX:
+            break
+    return out
+
+
+def people(user_ids: list[int]) -> list[dict[str, Any]]:
+    users = User.objects.in_bulk(user_ids)
+    return [{"user_id": uid, "name": users[uid].name} for uid in user_ids if uid in users]

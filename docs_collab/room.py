@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection
 from pycrdt import Doc, TransactionEvent
 
-from docs_collab import protocol, store
+from docs_collab import content, presence, protocol, store
 from docs_collab.events import doc_group
 from docs_collab.protocol import (
     AuthMessage,
@@ -112,6 +112,11 @@ class Room:
         self._compacting = False
         self._layer_sends = 0
         self._snapshot_rows = 0  # log rows since the snapshot, for triggering compaction
+        # @mentions already in the document (or already handled by this room); the last local
+        # author whose edits are flushed but not yet scanned for new mentions.
+        self._mentioned: set[int] = set()
+        self._mention_author: int | None = None
+        self._presence_lock = asyncio.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -124,6 +129,7 @@ class Room:
         self.doc = doc
         self.seen_seq = state.last_seq
         self._snapshot_rows = state.rows
+        self._mentioned = content.mentioned_user_ids(doc)
         self._layer = get_channel_layer()
         if self._layer is not None:
             self._channel = await self._layer.new_channel()
@@ -144,6 +150,7 @@ class Room:
             # The database refused the last flush: the room's memory is about to go, so try a
             # little longer (the clients still hold these edits and resend them on reconnect).
             await asyncio.sleep(0.5 * (attempt + 1))
+        await self.store_presence()  # closed: removes this process's entry
         if self._snapshot_rows >= COMPACT_ON_CLOSE_ROWS and not self._compacting:
             # The next open of this document then loads one snapshot instead of a long log.
             self._compacting = True
@@ -191,10 +198,13 @@ class Room:
 
     async def add_peer(self, peer: Peer) -> PeerState:
         assert self.doc is not None
-        editors = sum(1 for s in self.peers.values() if s.can_edit)
         limit = settings.HUB_DOCS_MAX_EDITORS
+        elsewhere = await presence.aeditors_elsewhere(self.document_id, PROCESS_ID) if peer.wants_edit else 0
+        # Counted after the await: other sockets may have joined this room meanwhile.
+        editors = sum(1 for s in self.peers.values() if s.can_edit) + elsewhere
         state = PeerState(can_edit=peer.wants_edit and editors < limit)
         self.peers[peer] = state
+        self._spawn(self.store_presence())
         if peer.wants_edit and not state.can_edit:
             await peer.send_frame(
                 protocol.encode_permission_denied(
@@ -213,6 +223,8 @@ class Room:
 
     async def remove_peer(self, peer: Peer) -> None:
         state = self.peers.pop(peer, None)
+        if state is not None and self.peers:
+            self._spawn(self.store_presence())  # the last one out clears the entry in close()
         if state is None or not state.client_ids:
             return
         # The client is gone: tell everyone its cursor left (y-protocols: state "null" with a
@@ -356,6 +368,10 @@ class Room:
                 return
             self._mark_applied(first, last)
             self._snapshot_rows += last - first + 1
+            local_authors = [author for author, _, _ in pending if author is not None]
+            if local_authors:
+                self._mention_author = local_authors[-1]
+                self._spawn(self._notify_new_mentions())
             await self._group_send(
                 {
                     "type": "doc.flushed",
@@ -370,6 +386,22 @@ class Room:
             self._compacting = True
             self._spawn(self._compact())
 
+    async def _notify_new_mentions(self) -> None:
+        """After a flush of local edits: mentions that appeared since the last scan are persisted
+        now, so their people are told (``actions.do_notify_mentions`` decides once per document
+        and person across processes). Runs after a flush, not per keystroke."""
+        if self.doc is None:
+            return
+        found = content.mentioned_user_ids(self.doc)
+        new = found - self._mentioned
+        self._mentioned = found | self._mentioned
+        if not new:
+            return
+        try:
+            await database_sync_to_async(_notify_mentions)(self.document_id, self._mention_author, new)
+        except Exception:
+            logger.exception("document %s: mention notification failed", self.document_id)
+
     async def _compact(self) -> None:
         try:
             # Not in the shared thread-sensitive executor: a long replay there would hold up
@@ -381,6 +413,17 @@ class Room:
             logger.exception("compacting document %s failed", self.document_id)
         finally:
             self._compacting = False
+
+    async def store_presence(self) -> None:
+        """This process's entry in the cluster-wide "who is here" (docs_collab/presence.py). The
+        lock orders the writes, and each writes the state at its turn, so the last write wins
+        with the current peers."""
+        async with self._presence_lock:
+            people = [] if self.closed else [(peer.user_id, state.can_edit) for peer, state in self.peers.items()]
+            await presence.astore(self.document_id, PROCESS_ID, people)
+
+    def people_here(self) -> list[tuple[int, bool]]:
+        return [(peer.user_id, state.can_edit) for peer, state in self.peers.items()]
 
     async def _recheck_access(self) -> None:
         for peer in list(self.peers):
@@ -402,9 +445,11 @@ class Room:
             state.can_edit = False
             await peer.send_frame(protocol.encode_permission_denied("read_only: you can now only view this document"))
         elif can_edit and not state.can_edit:
-            editors = sum(1 for s in self.peers.values() if s.can_edit)
+            elsewhere = await presence.aeditors_elsewhere(self.document_id, PROCESS_ID)
+            editors = sum(1 for s in self.peers.values() if s.can_edit) + elsewhere
             if editors < settings.HUB_DOCS_MAX_EDITORS:
                 state.can_edit = True
+        self._spawn(self.store_presence())
 
     # --- healing from the log ----------------------------------------------------------------
 
@@ -456,6 +501,7 @@ class Room:
     async def _periodic_catch_up(self) -> None:
         while True:
             await asyncio.sleep(settings.HUB_DOCS_CATCHUP_SECONDS)
+            await self.store_presence()  # keeps this process's entry from lapsing
             try:
                 if await database_sync_to_async(store.current_seq)(self.document_id) > self.seen_seq:
                     await self.catch_up()
@@ -527,6 +573,12 @@ class Room:
             await self.catch_up()
             for peer in list(self.peers):
                 await peer.close_for(CLOSE_RELOAD)
+
+
+def _notify_mentions(document_id: int, author_id: int | None, user_ids: set[int]) -> None:
+    from docs_collab import actions  # actions import messaging; the room is imported by routing
+
+    actions.do_notify_mentions(document_id, author_id, user_ids)
 
 
 def _compact_in_pool_thread(document_id: int) -> store.CompactionResult | None:

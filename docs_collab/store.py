@@ -126,7 +126,9 @@ def append_batches(document_id: int, batches: list[tuple[int | None, list[bytes]
         DocUpdate.objects.bulk_create(rows)
         _record_activity(document_id, batches, now)
         last_author = batches[-1][0]
-        Document.objects.filter(pk=document_id).update(last_update_seq=seq, updated_at=now, last_editor_id=last_author)
+        Document.objects.filter(pk=document_id).update(
+            last_update_seq=seq, updated_at=now, last_editor_id=last_author, revision=F("revision") + 1
+        )
     return first, seq
 
 
