@@ -2,6 +2,9 @@ import { useEffect, useState } from "react";
 import { ConversationView } from "./components/ConversationView";
 import { SearchBox, SearchPanel } from "./components/Search";
 import { Sidebar } from "./components/Sidebar";
+import { DocSearchHits, DocsLink } from "./docs/DocSearchHits";
+import { DocsScreen } from "./docs/DocsScreen";
+import { interceptDocLinks, parseDocRoute, usePathname } from "./docs/route";
 import { useClient, useHub, useT } from "./hooks";
 import { LANGS, type Lang } from "./i18n";
 
@@ -59,6 +62,7 @@ function Header() {
         </label>
       )}
       <span className="spacer" />
+      {me.workspaces.length > 0 && <DocsLink />}
       {me.workspaces.length > 0 && <SearchBox />}
       <select
         className="lang-switch"
@@ -93,11 +97,13 @@ export function App() {
   const activeId = useHub((s) => s.activeId);
   const searching = useHub((s) => s.search !== null);
   const lang = useHub((s) => s.lang);
+  const docRoute = parseDocRoute(usePathname());
   useEffect(() => {
     document.title = t("appName");
   }, [t, lang]);
+  useEffect(interceptDocLinks, []);
   return (
-    <div className="app" data-pane={activeId === null && !searching ? "list" : "conversation"}>
+    <div className="app" data-pane={activeId === null && !searching && !docRoute ? "list" : "conversation"}>
       <Header />
       <ConnectionBanner />
       {me.workspaces.length === 0 ? (
@@ -107,7 +113,12 @@ export function App() {
           <Sidebar />
           <main className="main" aria-label={t("conversations")}>
             {searching ? (
-              <SearchPanel />
+              <>
+                <DocSearchHits />
+                <SearchPanel />
+              </>
+            ) : docRoute ? (
+              <DocsScreen route={docRoute} />
             ) : activeId === null ? (
               <div className="empty">{t("pickConversation")}</div>
             ) : (

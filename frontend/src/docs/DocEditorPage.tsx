@@ -1,0 +1,289 @@
+// One open document: title (rename), who is here, save status, toolbar, the collaborative
+// editor and the version history. This module and everything it imports (Tiptap, Yjs,
+// y-websocket, y-indexeddb) is the lazily loaded editor chunk.
+
+import { Editor } from "@tiptap/core";
+import Collaboration from "@tiptap/extension-collaboration";
+import CollaborationCaret from "@tiptap/extension-collaboration-caret";
+import { TaskItem, TaskList } from "@tiptap/extension-list";
+import { TableKit } from "@tiptap/extension-table";
+import StarterKit from "@tiptap/starter-kit";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useHub } from "../hooks";
+import type { DocDetail } from "./api";
+import { docsApi } from "./api";
+import { colorFor, DocSession, type CollabUser } from "./collab";
+import "./docs.css";
+import { useDocsT } from "./i18n";
+import { mentionExtension } from "./mentions";
+import { docPath, openDocPath } from "./route";
+import { VersionsPanel } from "./Versions";
+
+function useSession(session: DocSession) {
+  const status = useSyncExternalStore(session.subscribe, () => session.status);
+  const notice = useSyncExternalStore(session.subscribe, () => session.notice);
+  const ended = useSyncExternalStore(session.subscribe, () => session.ended);
+  return { status, notice, ended };
+}
+
+/** People whose awareness state is live in the room, one entry per user (several tabs count once). */
+function usePeople(session: DocSession): CollabUser[] {
+  const [people, setPeople] = useState<CollabUser[]>([]);
+  useEffect(() => {
+    const awareness = session.provider.awareness;
+    const update = () => {
+      const byId = new Map<number, CollabUser>();
+      for (const state of awareness.getStates().values()) {
+        const user = (state as { user?: CollabUser }).user;
+        if (user && typeof user.id === "number" && typeof user.name === "string") byId.set(user.id, user);
+      }
+      setPeople([...byId.values()].sort((a, b) => a.name.localeCompare(b.name)));
+    };
+    awareness.on("change", update);
+    update();
+    return () => awareness.off("change", update);
+  }, [session]);
+  return people;
+}
+
+function Toolbar({ editor, disabled }: { editor: Editor; disabled: boolean }) {
+  const t = useDocsT();
+  const [, force] = useState(0);
+  useEffect(() => {
+    const rerender = () => force((n) => n + 1);
+    editor.on("transaction", rerender);
+    return () => {
+      editor.off("transaction", rerender);
+    };
+  }, [editor]);
+  const chain = () => editor.chain().focus();
+  const buttons: { key: string; label: string; text: string; active: boolean; run: () => void }[] = [
+    { key: "bold", label: t("bold"), text: "B", active: editor.isActive("bold"), run: () => chain().toggleBold().run() },
+    { key: "italic", label: t("italic"), text: "I", active: editor.isActive("italic"), run: () => chain().toggleItalic().run() },
+    { key: "strike", label: t("strike"), text: "S", active: editor.isActive("strike"), run: () => chain().toggleStrike().run() },
+    {
+      key: "h1",
+      label: t("heading1"),
+      text: "H1",
+      active: editor.isActive("heading", { level: 1 }),
+      run: () => chain().toggleHeading({ level: 1 }).run(),
+    },
+    {
+      key: "h2",
+      label: t("heading2"),
+      text: "H2",
+      active: editor.isActive("heading", { level: 2 }),
+      run: () => chain().toggleHeading({ level: 2 }).run(),
+    },
+    {
+      key: "bullet",
+      label: t("bulletList"),
+      text: "•",
+      active: editor.isActive("bulletList"),
+      run: () => chain().toggleBulletList().run(),
+    },
+    {
+      key: "ordered",
+      label: t("orderedList"),
+      text: "1.",
+      active: editor.isActive("orderedList"),
+      run: () => chain().toggleOrderedList().run(),
+    },
+    { key: "task", label: t("taskList"), text: "☑", active: editor.isActive("taskList"), run: () => chain().toggleTaskList().run() },
+    {
+      key: "link",
+      label: t("link"),
+      text: "🔗",
+      active: editor.isActive("link"),
+      run: () => {
+        if (editor.isActive("link")) {
+          chain().unsetLink().run();
+          return;
+        }
+        const href = window.prompt(t("linkPrompt"), "https://")?.trim();
+        if (href && /^(https?:|mailto:|tel:|\/)/i.test(href)) chain().extendMarkRange("link").setLink({ href }).run();
+      },
+    },
+    {
+      key: "table",
+      label: t("table"),
+      text: "▦",
+      active: editor.isActive("table"),
+      run: () => chain().insertTable({ rows: 3, cols: 3, withHeaderRow: true }).run(),
+    },
+    { key: "code", label: t("codeBlock"), text: "</>", active: editor.isActive("codeBlock"), run: () => chain().toggleCodeBlock().run() },
+    { key: "quote", label: t("quote"), text: "❝", active: editor.isActive("blockquote"), run: () => chain().toggleBlockquote().run() },
+    { key: "undo", label: t("undo"), text: "↶", active: false, run: () => chain().undo().run() },
+    { key: "redo", label: t("redo"), text: "↷", active: false, run: () => chain().redo().run() },
+  ];
+  return (
+    <div className="doc-toolbar" role="toolbar" aria-label="formatting">
+      {buttons.map((b) => (
+        <button
+          key={b.key}
+          type="button"
+          title={b.label}
+          aria-label={b.label}
+          aria-pressed={b.active}
+          className={b.active ? "active" : undefined}
+          disabled={disabled}
+          onMouseDown={(e) => e.preventDefault()}
+          onClick={b.run}
+        >
+          {b.text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function TitleField({ doc, canEdit }: { doc: DocDetail; canEdit: boolean }) {
+  const t = useDocsT();
+  const [title, setTitle] = useState(doc.title);
+  const [saved, setSaved] = useState(doc.title);
+  const save = async () => {
+    const next = title.trim();
+    if (!next || next === saved) {
+      setTitle(saved);
+      return;
+    }
+    try {
+      const updated = await docsApi.rename(doc.id, next);
+      setSaved(updated.title);
+      setTitle(updated.title);
+    } catch {
+      setTitle(saved);
+    }
+  };
+  if (!canEdit) return <h2 className="doc-title-text">{saved}</h2>;
+  return (
+    <input
+      className="doc-title-input"
+      aria-label={t("rename")}
+      value={title}
+      maxLength={200}
+      onChange={(e) => setTitle(e.target.value)}
+      onBlur={() => void save()}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") (e.target as HTMLInputElement).blur();
+        if (e.key === "Escape") setTitle(saved);
+      }}
+    />
+  );
+}
+
+export default function DocEditorPage({ workspaceId, doc }: { workspaceId: number; doc: DocDetail }) {
+  // One Yjs session per mounted page (created in an effect so that a double mount in React's
+  // strict mode destroys its own session instead of a shared one).
+  const [session, setSession] = useState<DocSession | null>(null);
+  useEffect(() => {
+    const created = new DocSession(doc.id, doc.epoch);
+    setSession(created);
+    return () => created.destroy();
+  }, [doc.id, doc.epoch]);
+  if (session === null) return null;
+  return <DocEditor key={session.ydoc.guid} workspaceId={workspaceId} doc={doc} session={session} />;
+}
+
+function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: DocDetail; session: DocSession }) {
+  const t = useDocsT();
+  const me = useHub((s) => s.me);
+  const { status, notice, ended } = useSession(session);
+  const people = usePeople(session);
+  const mount = useRef<HTMLDivElement>(null);
+  const [editor, setEditor] = useState<Editor | null>(null);
+  const [showVersions, setShowVersions] = useState(false);
+  const canEdit = (doc.role === "edit" || doc.role === "owner") && notice === null;
+
+  useEffect(() => {
+    if (!mount.current) return;
+    const user: CollabUser = { id: me.id, name: me.display_name || me.email.split("@")[0], color: colorFor(me.id) };
+    const instance = new Editor({
+      element: mount.current,
+      editable: doc.role === "edit" || doc.role === "owner",
+      extensions: [
+        // The history lives in Yjs (Collaboration's undo manager): only your own edits undo.
+        StarterKit.configure({ undoRedo: false, link: { openOnClick: false, autolink: true } }),
+        TaskList,
+        TaskItem.configure({ nested: true }),
+        TableKit.configure({ table: { resizable: false } }),
+        Collaboration.configure({ document: session.ydoc, field: "default" }),
+        CollaborationCaret.configure({ provider: session.provider, user }),
+        mentionExtension(doc.id, t("noMatches")),
+      ],
+      editorProps: { attributes: { class: "doc-content", "aria-label": doc.title, "data-testid": "doc-editor" } },
+    });
+    setEditor(instance);
+    return () => {
+      instance.destroy();
+      setEditor(null);
+    };
+    // The editor lives as long as the page; language or title changes do not rebuild it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [session]);
+
+  useEffect(() => {
+    editor?.setEditable(canEdit && ended === null);
+  }, [editor, canEdit, ended]);
+
+  useEffect(() => {
+    // Restored meanwhile: the server closed with 4409; reload with the new epoch.
+    if (ended === "reload") {
+      const timer = setTimeout(() => window.location.reload(), 1200);
+      return () => clearTimeout(timer);
+    }
+  }, [ended]);
+
+  const statusText =
+    status === "saved"
+      ? t("statusSaved")
+      : status === "saving"
+        ? t("statusSyncing")
+        : status === "offline"
+          ? t("statusOffline")
+          : t("statusConnecting");
+
+  return (
+    <section className="doc-page" aria-label={doc.title}>
+      <header className="doc-head">
+        <a
+          className="doc-back"
+          href={docPath(workspaceId, null)}
+          onClick={(e) => {
+            e.preventDefault();
+            openDocPath(docPath(workspaceId, null));
+          }}
+        >
+          ← {t("backToList")}
+        </a>
+        <TitleField doc={doc} canEdit={doc.role === "edit" || doc.role === "owner"} />
+        <span className={`doc-status doc-status-${status}`} data-testid="doc-status" data-status={status} role="status">
+          {statusText}
+        </span>
+        <ul className="doc-people" aria-label={t("here")} data-testid="doc-people">
+          {people.map((p) => (
+            <li key={p.id} title={p.name} style={{ background: p.color }} data-user-id={p.id}>
+              {p.name.slice(0, 1).toUpperCase()}
+            </li>
+          ))}
+        </ul>
+        <button type="button" className="doc-versions-toggle" onClick={() => setShowVersions((v) => !v)}>
+          {t("versions")}
+        </button>
+      </header>
+      {notice && <div className="doc-notice" role="status">{notice === "read_only" ? t("readOnly") : t("editorLimit")}</div>}
+      {ended && (
+        <div className="doc-notice" role="alert">
+          {ended === "reload" ? t("reloadNeeded") : ended === "not_found" ? t("notFound") : t("accessEnded")}
+        </div>
+      )}
+      {editor && <Toolbar editor={editor} disabled={!canEdit || ended !== null} />}
+      <div className="doc-body">
+        <div className="doc-editor" ref={mount} />
+        {showVersions && (
+          <VersionsPanel documentId={doc.id} canRestore={canEdit} onClose={() => setShowVersions(false)} />
+        )}
+      </div>
+    </section>
+  );
+}

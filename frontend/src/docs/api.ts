@@ -1,0 +1,86 @@
+// HTTP calls of collaborative documents (docs/documents.md). Shares the request helper's
+// conventions (session cookie, CSRF header, {"error": {code, message}}) with ../api.ts.
+
+import { ApiError, readCookie } from "../api";
+
+export interface DocSummary {
+  id: number;
+  title: string;
+  workspace_id: number;
+  conversation_id: number | null;
+  default_access: string;
+  created_by_id: number | null;
+  last_editor_id: number | null;
+  epoch: number;
+  created_at: string;
+  updated_at: string;
+  role: "owner" | "edit" | "view" | null;
+  socket_path: string;
+}
+
+export interface DocDetail extends DocSummary {
+  editing_now: number;
+  editors?: { user_id: number; name: string }[];
+}
+
+export interface DocVersion {
+  id: number;
+  name: string;
+  kind: "named" | "auto" | "restore" | string;
+  author_id: number | null;
+  created_at: string;
+  last_seq: number;
+}
+
+export interface DocVersionDetail extends DocVersion {
+  markdown: string;
+  html: string;
+  text: string;
+}
+
+export interface DocSearchHit {
+  id: number;
+  title: string;
+  conversation_id: number | null;
+  updated_at: string;
+  snippet: string;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    headers["X-CSRFToken"] = readCookie("csrftoken");
+  }
+  const response = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
+  }
+  return response.status === 204 ? (undefined as T) : ((await response.json()) as T);
+}
+
+export const docsApi = {
+  list: (workspaceId: number) => call<DocSummary[]>("GET", `/documents?workspace=${workspaceId}`),
+  get: (id: number) => call<DocDetail>("GET", `/documents/${id}`),
+  create: (body: { workspace_id: number; title: string; conversation_id?: number | null }) =>
+    call<DocSummary>("POST", "/documents", body),
+  rename: (id: number, title: string) => call<DocSummary>("PATCH", `/documents/${id}`, { title }),
+  versions: (id: number) => call<DocVersion[]>("GET", `/documents/${id}/versions`),
+  version: (id: number, versionId: number) => call<DocVersionDetail>("GET", `/documents/${id}/versions/${versionId}`),
+  saveVersion: (id: number, name: string) => call<DocVersion>("POST", `/documents/${id}/versions`, { name }),
+  restore: (id: number, versionId: number) =>
+    call<{ document: DocSummary; before_restore_version_id: number }>(
+      "POST",
+      `/documents/${id}/versions/${versionId}/restore`,
+    ),
+  mentionable: (id: number, q: string) =>
+    call<{ user_id: number; name: string }[]>("GET", `/documents/${id}/mentionable?q=${encodeURIComponent(q)}`),
+  search: (workspaceId: number, q: string) =>
+    call<DocSearchHit[]>("GET", `/documents/search?workspace=${workspaceId}&q=${encodeURIComponent(q)}&limit=10`),
+};
