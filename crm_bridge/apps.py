@@ -9,4 +9,11 @@ class CrmBridgeConfig(AppConfig):
 
     def ready(self) -> None:
         # Adapters register their kind on import (crm_bridge.sources.registry).
-        from crm_bridge.sources import builtin  # noqa: F401
+        # Decrypted ERP credentials are scrubbed from every log line (crm_bridge.credentials).
+        from crm_bridge.credentials import install_log_filter
+        from crm_bridge.sources import (
+            builtin,  # noqa: F401
+            odoo,  # noqa: F401
+        )
+
+        install_log_filter()

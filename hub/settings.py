@@ -284,6 +284,12 @@ HUB_NOTIFY_COALESCE_SECONDS = envint("HUB_NOTIFY_COALESCE_SECONDS", 20)
 HUB_NOTIFY_MAX_PER_HOUR = envint("HUB_NOTIFY_MAX_PER_HOUR", 20)
 HUB_NOTIFY_TIMEOUT_SECONDS = envint("HUB_NOTIFY_TIMEOUT_SECONDS", 10)
 HUB_NOTIFY_MAX_ATTEMPTS = envint("HUB_NOTIFY_MAX_ATTEMPTS", 5)
+# ERP/CRM sources (docs/erp.md): the Fernet key(s) for stored credentials (derived from
+# SECRET_KEY when unset), how often the periodic sync runs, and whether source URLs may point
+# at loopback/private addresses (an ERP on the office LAN; turn off for a multi-tenant cloud).
+ERP_CREDENTIALS_KEY = envstr("HUB_ERP_CREDENTIALS_KEY")
+HUB_ERP_SYNC_INTERVAL_SECONDS = envint("HUB_ERP_SYNC_INTERVAL_SECONDS", 300)
+HUB_ERP_ALLOW_PRIVATE_HOSTS = envbool("HUB_ERP_ALLOW_PRIVATE_HOSTS", True)
 
 # --- Operations (docs/operations.md) ----------------------------------------------------------
 # Logs: one JSON object per line (default) or plain text; both carry the request id.

@@ -20,6 +20,23 @@ def register_kind(kind: str, factory: SourceFactory) -> None:
 
 
 def build_source(config: ErpSource) -> Source:
+    """The adapter for ``config``, wrapped in the source's rate limit, retries and circuit
+    breaker (``crm_bridge.resilience``; tuned by ``config.config["resilience"]``)."""
+    from crm_bridge.resilience import Policy, ResilientSource, guard_for
+
+    try:
+        factory = _factories[config.kind]
+    except KeyError:
+        raise LookupError(f"no adapter registered for ERP source kind {config.kind!r}") from None
+    policy = Policy.from_config((config.config or {}).get("resilience"))
+    if config.kind == "builtin" and "resilience" not in (config.config or {}):
+        # ERP-lite is our own database: no reason to ration calls to it.
+        policy = Policy(rate_per_second=0)
+    return ResilientSource(factory(config), guard_for(str(config.pk), policy))
+
+
+def build_unguarded_source(config: ErpSource) -> Source:
+    """The bare adapter, without rate limit, retries or breaker (benchmarks, diagnostics)."""
     try:
         factory = _factories[config.kind]
     except KeyError:
