@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from crm_bridge.importer.api import router as erp_import_router
 from docs_collab.api import router as docs_router
 from hub import health, metrics, views
 from hub.api import router as hub_router
@@ -22,6 +23,7 @@ api.add_router("", notify_router)
 api.add_router("", apps_router)
 api.add_router("", search_router)
 api.add_router("", docs_router)
+api.add_router("", erp_import_router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
