@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "hub",
     "hub.search",
+    "hub.policy",
     "messaging",
     "docs_collab",
     "crm_bridge",
@@ -297,3 +298,8 @@ LOGGING = logging_config(envstr("HUB_LOG_FORMAT", "json"), envstr("LOG_LEVEL", "
 # /metrics: with a token, scrapes must send "Authorization: Bearer <token>"; without one only
 # loopback clients are answered.
 HUB_METRICS_TOKEN = envstr("HUB_METRICS_TOKEN")
+# Defaults of the per-workspace policies (hub.policy; the operator overrides them per workspace
+# in the Django admin). 0 = no limit / keep forever.
+HUB_RETENTION_DAYS = envint("HUB_RETENTION_DAYS", 0)
+HUB_STORAGE_QUOTA_BYTES = envint("HUB_STORAGE_QUOTA_BYTES", 0)
+HUB_MEMBER_QUOTA = envint("HUB_MEMBER_QUOTA", 0)
