@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "hub",
     "hub.search",
     "hub.policy",
+    "hub.portability",
     "messaging",
     "docs_collab",
     "crm_bridge",

@@ -11,6 +11,7 @@ from hub import health, metrics, views
 from hub.api import router as hub_router
 from hub.apicore import api
 from hub.policy.api import router as policy_router
+from hub.portability.api import router as portability_router
 from messaging.api import router as messaging_router
 from messaging.apps_api import router as apps_router
 from messaging.delivery.api import router as notify_router
@@ -18,6 +19,7 @@ from messaging.search_api import router as search_router
 
 api.add_router("", hub_router)
 api.add_router("", policy_router)
+api.add_router("", portability_router)
 api.add_router("", messaging_router)
 api.add_router("", notify_router)
 api.add_router("", apps_router)

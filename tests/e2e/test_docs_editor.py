@@ -212,3 +212,34 @@ def test_the_card_in_a_conversation_opens_the_document(new_context: Any, server:
     page.wait_for_url(re.compile(rf"/d/{document_id}/$"))
     expect(editor(page)).to_be_visible()
     expect(page.get_by_label("重命名")).to_have_value("会议纪要")
+
+
+def test_version_history_previews_and_restores(new_context: Any, server: Server) -> None:
+    setup = new_context().new_page()
+    sign_in(setup, "alice@e2e.test")
+    document_id = create_doc(setup, server, "版本测试")
+    _, alice = open_doc(new_context, server, "alice@e2e.test", document_id)
+    _, bob = open_doc(new_context, server, "bob@e2e.test", document_id)
+    type_at_end(alice, "第一版的内容")
+    expect(editor(bob)).to_contain_text("第一版的内容", timeout=LIVE_TIMEOUT)
+    alice.wait_for_timeout(500)  # the room's flush (200 ms) puts it in the log the version reads
+
+    alice.get_by_role("button", name="版本历史").click()
+    panel = alice.locator("[data-testid=doc-versions]")
+    panel.get_by_label("版本名称").fill("初稿")
+    panel.get_by_role("button", name="保存版本").click()
+    expect(panel.get_by_role("button", name=re.compile("初稿"))).to_be_visible()
+
+    type_at_end(alice, "，后来又改了")
+    expect(editor(bob)).to_contain_text("后来又改了", timeout=LIVE_TIMEOUT)
+    panel.get_by_role("button", name=re.compile("初稿")).click()
+    preview = panel.locator(".doc-version-preview")
+    expect(preview).to_contain_text("第一版的内容")
+    expect(preview).not_to_contain_text("后来又改了")
+
+    alice.once("dialog", lambda dialog: dialog.accept())
+    panel.get_by_role("button", name="恢复此版本").click()
+    # Every open editor is told to reload (4409) and comes back with the restored text.
+    for page in (alice, bob):
+        expect(editor(page)).to_contain_text("第一版的内容", timeout=LIVE_TIMEOUT)
+        expect(editor(page)).not_to_contain_text("后来又改了", timeout=LIVE_TIMEOUT)

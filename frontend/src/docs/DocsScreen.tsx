@@ -31,6 +31,7 @@ export function DocsList({ workspaceId }: { workspaceId: number }) {
   const [docs, setDocs] = useState<DocSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [title, setTitle] = useState("");
+  const [where, setWhere] = useState("");
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(() => {
@@ -47,7 +48,9 @@ export function DocsList({ workspaceId }: { workspaceId: number }) {
     if (!name || busy) return;
     setBusy(true);
     try {
-      const created = await docsApi.create({ workspace_id: workspaceId, title: name });
+      // In a conversation, the server also posts a card there linking the document.
+      const conversationId = where ? Number(where) : null;
+      const created = await docsApi.create({ workspace_id: workspaceId, title: name, conversation_id: conversationId });
       setTitle("");
       openDocPath(docPath(workspaceId, created.id));
     } catch (e) {
@@ -70,6 +73,16 @@ export function DocsList({ workspaceId }: { workspaceId: number }) {
           maxLength={200}
           onChange={(e) => setTitle(e.target.value)}
         />
+        <select aria-label={t("shareTo")} value={where} onChange={(e) => setWhere(e.target.value)}>
+          <option value="">{t("noConversation")}</option>
+          {conversations
+            .filter((c) => c.joined !== false && !c.archived)
+            .map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.kind === "dm" || c.kind === "group" ? c.name : `#${c.name}`}
+              </option>
+            ))}
+        </select>
         <button type="submit" disabled={busy || !title.trim()}>
           {t("newDocument")}
         </button>

@@ -58,6 +58,8 @@ const en = {
   editingNow: "{n} editing now",
   nobodyEditing: "nobody editing",
   backToList: "All documents",
+  shareTo: "Share in a conversation",
+  noConversation: "Not in a conversation",
 };
 
 export type DocsKey = keyof typeof en;
@@ -115,6 +117,8 @@ const zh: Record<DocsKey, string> = {
   editingNow: "{n} 人正在编辑",
   nobodyEditing: "无人编辑",
   backToList: "全部文档",
+  shareTo: "分享到会话",
+  noConversation: "不关联会话",
 };
 
 const DICTS: Record<Lang, Record<DocsKey, string>> = { en, "zh-CN": zh };
