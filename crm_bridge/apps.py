@@ -17,3 +17,8 @@ class CrmBridgeConfig(AppConfig):
         )
 
         install_log_filter()
+
+        # References, live cards, approvals and slash commands (crm_bridge.wiring).
+        from crm_bridge import wiring
+
+        wiring.connect()

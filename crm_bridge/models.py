@@ -121,3 +121,20 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"sync {self.source_id} {self.record_type}"
+
+
+# Feature tables live in their own modules; importing them here registers them with the app.
+from crm_bridge.approval_models import Approval, ApprovalAction, ApprovalCard  # noqa: E402
+from crm_bridge.rule_models import WatchAlert, WatchRule  # noqa: E402
+
+__all__ = [
+    "Approval",
+    "ApprovalAction",
+    "ApprovalCard",
+    "ErpSource",
+    "RecordLink",
+    "RecordSnapshot",
+    "SyncState",
+    "WatchAlert",
+    "WatchRule",
+]
