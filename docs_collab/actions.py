@@ -77,10 +77,12 @@ def do_create_document(
             document=document, user_id=member.user_id, role=DocumentPermission.Role.OWNER, granted_by_id=member.user_id
         )
         if conversation is not None and post_card:
-            # The card in the conversation: a message linking the document (the web app renders
-            # links to /app/w/<ws>/d/<id>/ as a live card with title, last edit and who is editing).
+            # The card in the conversation: a ``document`` block (messaging/blocks.py) that the
+            # web app renders as a live card (title, last edit, who is editing now), and the
+            # link in the body for clients that do not know blocks (and for search).
             body = f"📄 [{title}]({document_url(document)})"
-            messaging_actions.check_send_message(member, conversation, body, uuid.uuid4())
+            card = [{"type": "document", "document_id": document.pk}]
+            messaging_actions.check_send_message(member, conversation, body, uuid.uuid4(), blocks=card)
     return document
 
 

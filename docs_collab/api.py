@@ -55,6 +55,7 @@ class PersonOut(Schema):
 class DocumentDetailOut(DocumentOut):
     editing_now: int  # people with the document open, on every server process
     editors: list[PersonOut]  # who they are (the live card's "editing now")
+    last_editor: PersonOut | None = None
     permissions: list[PermissionOut] | None = None
 
 
@@ -167,6 +168,8 @@ def get_document(request: HttpRequest, document_id: int) -> object:
         here |= {uid for uid, _ in open_room.people_here()}
     body["editors"] = queries.people(sorted(here))
     body["editing_now"] = len(body["editors"])
+    last = grant.document.last_editor_id
+    body["last_editor"] = next(iter(queries.people([last])), None) if last is not None else None
     if grant.is_owner:
         body["permissions"] = queries.permissions(grant.document)
     return body

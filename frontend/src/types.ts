@@ -38,6 +38,11 @@ export interface Reaction {
   user_ids: number[];
 }
 
+export interface MessageBlock {
+  type: string;
+  [key: string]: unknown;
+}
+
 export interface Message {
   id: number;
   conversation_id: number;
@@ -57,6 +62,8 @@ export interface Message {
   reactions?: Reaction[];
   pinned?: boolean;
   attachments?: Attachment[];
+  /** Structured content beside the body (messaging/blocks.py); unknown types are skipped. */
+  blocks?: MessageBlock[];
   forwarded_from_id?: number | null;
 }
 

@@ -18,6 +18,7 @@ from hub.rendering import render_markdown
 from messaging import access, notifications
 from messaging.actions._common import check_send_rate, validate_body
 from messaging.actions.conversations import ensure_reader_participant
+from messaging.blocks import validate_blocks
 from messaging.eventlog import append_event, next_seq
 from messaging.mentions import MENTION_RE, Mentions, find_mentions
 from messaging.models import (
@@ -44,8 +45,10 @@ def check_send_message(
     client_id: uuid.UUID,
     thread_root_id: int | None = None,
     attachment_ids: list[int] | None = None,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> tuple[Message, bool]:
     """Send idempotently: the same (sender, client_id) returns the original message.
+    ``blocks`` (unvalidated) come from apps posting as the person, e.g. the document card.
 
     Returns (message, created).
     """
@@ -54,7 +57,8 @@ def check_send_message(
         return _same_send(existing, conversation), False
     access.check_can_post(member, conversation)
     attachments = _attachments_for_send(member, conversation, attachment_ids or [])
-    body = validate_body(body, allow_empty=bool(attachments))
+    stored_blocks = validate_blocks(blocks or [])
+    body = validate_body(body, allow_empty=bool(attachments or stored_blocks))
     thread_root = None
     if thread_root_id is not None:
         thread_root = Message.objects.filter(pk=thread_root_id, conversation=conversation, deleted_at=None).first()
@@ -68,7 +72,9 @@ def check_send_message(
         # mentions) the first time they speak.
         ensure_reader_participant(member, conversation)
     try:
-        message = do_send_message(member, conversation, body, client_id, thread_root, attachments=attachments)
+        message = do_send_message(
+            member, conversation, body, client_id, thread_root, attachments=attachments, blocks=stored_blocks
+        )
         return message, True
     except IntegrityError:
         # A concurrent retry with the same client_id won the race; return its message.

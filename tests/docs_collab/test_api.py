@@ -68,6 +68,7 @@ def test_create_in_conversation_posts_a_card(world: World) -> None:
     assert response.status_code == 201, response.content
     card = Message.objects.filter(conversation=channel).order_by("-seq").first()
     assert card is not None and f"/d/{response.json()['id']}/" in card.body and "周报" in card.body
+    assert card.blocks == [{"type": "document", "document_id": response.json()["id"]}]
 
 
 def test_conversation_of_another_workspace_is_404(world: World) -> None:

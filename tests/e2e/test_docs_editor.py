@@ -202,15 +202,22 @@ def test_search_finds_chinese_text_of_a_document(new_context: Any, server: Serve
     expect(editor(page)).to_contain_text("龙井茶的采购数量")
 
 
-def test_the_card_in_a_conversation_opens_the_document(new_context: Any, server: Server) -> None:
+def test_the_card_in_a_conversation_is_live_and_opens_the_document(new_context: Any, server: Server) -> None:
     page = new_context().new_page()
-    sign_in(page, "alice@e2e.test", f"/app/w/{server.ids['workspace']}/c/{server.ids['actions']}/")
+    sign_in(page, "alice@e2e.test")
     document_id = create_doc(page, server, "会议纪要", conversation="actions")
-    link = page.locator(f"[data-testid=message] a[href$='/d/{document_id}/']")
-    expect(link).to_be_visible(timeout=LIVE_TIMEOUT)
-    link.click()
+    _, bob = open_doc(new_context, server, "bob@e2e.test", document_id)
+    type_at_end(bob, "Bob 记录的要点")
+    page.goto(f"/app/w/{server.ids['workspace']}/c/{server.ids['actions']}/")
+    card = page.locator("[data-testid=doc-card]", has_text="会议纪要")
+    expect(card).to_be_visible(timeout=LIVE_TIMEOUT)
+    # Who has it open now, and who edited it last.
+    expect(card.locator("[data-testid=doc-card-here]")).to_contain_text("Bob Li")
+    expect(card).to_contain_text("1 人正在编辑")
+    screenshot(page, "docs-card-in-conversation")
+    card.click()
     page.wait_for_url(re.compile(rf"/d/{document_id}/$"))
-    expect(editor(page)).to_be_visible()
+    expect(editor(page)).to_contain_text("Bob 记录的要点")
     expect(page.get_by_label("重命名")).to_have_value("会议纪要")
 
 

@@ -8,6 +8,7 @@ import { useClient, useHub } from "../hooks";
 import type { Lang } from "../i18n";
 import { translate } from "../i18n";
 import type { Attachment, Me, Message, PendingMessage } from "../types";
+import { DocumentBlocks } from "../docs/DocCard";
 import { formatSize, isImageName } from "./uploads";
 
 export type Item =
@@ -263,6 +264,7 @@ export const MessageRow = memo(function MessageRow(props: RowProps) {
           <div className="body">{item.pending.body}</div>
         ) : null}
         {files.length > 0 && !message?.deleted && <AttachmentList files={files} lang={lang} />}
+        {message && !message.deleted && <DocumentBlocks blocks={message.blocks} />}
         {item.message?.edited_at && !item.message.deleted && <span className="edited">{t("edited")}</span>}
         {!inThread && message && replies > 0 && (
           <button

@@ -21,6 +21,7 @@ export interface DocSummary {
 export interface DocDetail extends DocSummary {
   editing_now: number;
   editors?: { user_id: number; name: string }[];
+  last_editor?: { user_id: number; name: string } | null;
 }
 
 export interface DocVersion {
