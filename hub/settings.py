@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "hub.policy",
     "hub.portability",
     "messaging",
+    "messaging.integrations",
     "docs_collab",
     "crm_bridge",
     "crm_bridge.erplite",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.RequestIdMiddleware",
     "hub.metrics.HttpMetricsMiddleware",
@@ -292,6 +294,19 @@ HUB_NOTIFY_MAX_ATTEMPTS = envint("HUB_NOTIFY_MAX_ATTEMPTS", 5)
 ERP_CREDENTIALS_KEY = envstr("HUB_ERP_CREDENTIALS_KEY")
 HUB_ERP_SYNC_INTERVAL_SECONDS = envint("HUB_ERP_SYNC_INTERVAL_SECONDS", 300)
 HUB_ERP_ALLOW_PRIVATE_HOSTS = envbool("HUB_ERP_ALLOW_PRIVATE_HOSTS", True)
+
+# Integrations (docs/integrations.md): incoming webhooks' body limit and per-webhook rate,
+# outgoing event deliveries (timeout, attempts with doubling back-off, auto-disable), the
+# acknowledgement deadline of external slash commands, and whether the URLs apps register
+# may point at loopback/private addresses (off: SSRF guard; the test suite turns it on).
+HUB_WEBHOOK_MAX_BYTES = envint("HUB_WEBHOOK_MAX_BYTES", 65536)
+HUB_WEBHOOK_PER_MINUTE = envint("HUB_WEBHOOK_PER_MINUTE", 60)
+HUB_INTEGRATIONS_ALLOW_PRIVATE_URLS = envbool("HUB_INTEGRATIONS_ALLOW_PRIVATE_URLS", False)
+HUB_OUTGOING_TIMEOUT_SECONDS = envint("HUB_OUTGOING_TIMEOUT_SECONDS", 5)
+HUB_OUTGOING_MAX_ATTEMPTS = envint("HUB_OUTGOING_MAX_ATTEMPTS", 6)
+HUB_OUTGOING_RETRY_SECONDS = envint("HUB_OUTGOING_RETRY_SECONDS", 30)
+HUB_OUTGOING_DISABLE_AFTER = envint("HUB_OUTGOING_DISABLE_AFTER", 20)
+HUB_APP_COMMAND_TIMEOUT_MS = envint("HUB_APP_COMMAND_TIMEOUT_MS", 3000)
 
 # --- Operations (docs/operations.md) ----------------------------------------------------------
 # Logs: one JSON object per line (default) or plain text; both carry the request id.
