@@ -250,3 +250,34 @@ def test_version_history_previews_and_restores(new_context: Any, server: Server)
     for page in (alice, bob):
         expect(editor(page)).to_contain_text("第一版的内容", timeout=LIVE_TIMEOUT)
         expect(editor(page)).not_to_contain_text("后来又改了", timeout=LIVE_TIMEOUT)
+
+
+def test_a_document_opened_offline_keeps_its_edits_and_syncs_them(new_context: Any, server: Server) -> None:
+    """The phone on the train: the app shell comes from the service worker, the document's
+    content from IndexedDB (y-indexeddb), and what is typed offline reaches the others later."""
+    setup = new_context().new_page()
+    sign_in(setup, "alice@e2e.test")
+    document_id = create_doc(setup, server, "路上编辑")
+    context = new_context(service_workers="allow")
+    alice = context.new_page()
+    sign_in(alice, "alice@e2e.test", doc_path(server, document_id))
+    alice.wait_for_function("async () => { const r = await navigator.serviceWorker.ready; return !!r.active; }")
+    alice.reload()  # now controlled by the service worker, the shell cached
+    alice.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    expect(alice.locator("[data-testid=doc-status]")).to_have_attribute("data-status", "saved", timeout=LIVE_TIMEOUT)
+    type_at_end(alice, "出发前写的。")
+    expect(alice.locator("[data-testid=doc-status]")).to_have_attribute("data-status", "saved", timeout=LIVE_TIMEOUT)
+
+    context.set_offline(True)
+    alice.reload()
+    expect(editor(alice)).to_contain_text("出发前写的。", timeout=LIVE_TIMEOUT)  # from IndexedDB
+    expect(alice.locator("[data-testid=doc-status]")).to_have_attribute("data-status", "offline")
+    type_at_end(alice, "火车上写的。")
+    alice.wait_for_timeout(300)  # y-indexeddb stores each update as it happens
+    alice.reload()  # even a reload while offline keeps it
+    expect(editor(alice)).to_contain_text("火车上写的。", timeout=LIVE_TIMEOUT)
+
+    context.set_offline(False)
+    expect(alice.locator("[data-testid=doc-status]")).to_have_attribute("data-status", "saved", timeout=20_000)
+    _, bob = open_doc(new_context, server, "bob@e2e.test", document_id)
+    expect(editor(bob)).to_contain_text("出发前写的。火车上写的。", timeout=LIVE_TIMEOUT)

@@ -3,6 +3,7 @@
 // chat's first load does not carry it.
 
 import { lazy, Suspense, useCallback, useEffect, useState } from "react";
+import { ApiError } from "../api";
 import { useHub } from "../hooks";
 import { docsApi, type DocDetail, type DocSummary } from "./api";
 import { formatWhen, useDocsT } from "./i18n";
@@ -131,10 +132,21 @@ function DocScreen({ workspaceId, documentId }: { workspaceId: number; documentI
   const [missing, setMissing] = useState(false);
   useEffect(() => {
     let live = true;
-    docsApi
-      .get(documentId)
-      .then((d) => live && setDoc(d))
-      .catch(() => live && setMissing(true));
+    const key = `hub.doc.${documentId}`;
+    docsApi.get(documentId).then(
+      (d) => {
+        if (!live) return;
+        setDoc(d);
+        // Kept so that the document opens offline next time (its content is in IndexedDB).
+        localStorage.setItem(key, JSON.stringify(d));
+      },
+      (error: unknown) => {
+        if (!live) return;
+        const cached = error instanceof ApiError ? null : localStorage.getItem(key);
+        if (cached) setDoc(JSON.parse(cached) as DocDetail);
+        else setMissing(true);
+      },
+    );
     return () => {
       live = false;
     };
