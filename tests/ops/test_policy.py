@@ -184,3 +184,18 @@ def test_member_quota_refuses_joining_past_it(world: World) -> None:
     assert refused.json()["error"]["code"] == "member_quota_exceeded"
     # Accepting again as an existing member is harmless, not a new seat.
     assert world.api(first).post(f"/api/v1/invitations/{token}/accept").status_code == 200
+
+
+@pytest.mark.django_db
+def test_apply_retention_command(world: World) -> None:
+    conv = make_channel(world, "命令", by=world.owner)
+    old = send(world, world.owner, conv, "很久以前 long-ago")
+    age([old["id"]], days=10)
+    out = io.StringIO()
+    call_command("apply_retention", workspace=world.workspace.pk, stdout=out)
+    assert "keeps messages forever" in out.getvalue()
+    WorkspacePolicy.objects.create(workspace=world.workspace, retention_days=7)
+    out = io.StringIO()
+    call_command("apply_retention", stdout=out)
+    assert f"workspace #{world.workspace.pk}: 1 messages, 0 files purged" in out.getvalue()
+    assert Message.objects.get(pk=old["id"]).body == ""
