@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -54,7 +54,7 @@ class SessionCookieAuth(APIKeyCookie):
     param_name = "sessionid"
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and _csrf_fails(request):
             raise HubError("csrf_failed", "CSRF check failed: send the X-CSRFToken header", status=403)
         return request.COOKIES.get(self.param_name)
 
@@ -63,6 +63,22 @@ class SessionCookieAuth(APIKeyCookie):
         if user.is_authenticated and user.is_active:
             return user
         return None
+
+
+def _csrf_fails(request: HttpRequest) -> bool:
+    """Django's CSRF check looks for a form token in ``request.POST`` first, which parses a
+    multipart body there and then — before the upload view has checked access and installed
+    its size limit (``SizeLimitHandler``; upload handlers cannot change once the body is
+    parsed, so every browser upload failed with a 500). The API takes the token from the
+    X-CSRFToken header only, so for multipart the check sees an empty form and the body stays
+    unread until the view asks for it."""
+    if request.content_type != "multipart/form-data" or hasattr(request, "_files"):
+        return check_csrf(request) is not None
+    request._post = QueryDict()  # type: ignore[attr-defined]
+    try:
+        return check_csrf(request) is not None
+    finally:
+        del request._post  # type: ignore[attr-defined]
 
 
 class ErrorBody(Schema):
