@@ -17,7 +17,7 @@ def access_member(user: User, workspace_id: int) -> Member:
     if not user.is_authenticated or not user.is_active:
         raise NotFound("workspace")
     member = (
-        Member.objects.select_related("workspace", "partner")
+        Member.objects.select_related("workspace", "partner", "user")
         .filter(workspace_id=workspace_id, user=user, is_active=True)
         .first()
     )

@@ -324,7 +324,12 @@ def do_deactivate_user(actor: User | None, user: User, workspace: Workspace | No
 
 @transaction.atomic
 def do_update_profile(
-    user: User, *, display_name: str | None = None, time_zone: str | None = None, language: str | None = None
+    user: User,
+    *,
+    display_name: str | None = None,
+    time_zone: str | None = None,
+    language: str | None = None,
+    mobile: str | None = None,
 ) -> User:
     import zoneinfo
 
@@ -340,9 +345,22 @@ def do_update_profile(
     if language is not None:
         user.language = language
         fields.append("language")
+    if mobile is not None:
+        user.mobile = normalize_mobile(mobile)
+        fields.append("mobile")
     if fields:
         user.save(update_fields=fields)
     return user
+
+
+def normalize_mobile(raw: str) -> str:
+    """``+86 138-0013-8000`` → ``13800138000``: the form robot payloads use (atMobiles)."""
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if raw.strip().startswith("+86") and len(digits) == 13:
+        digits = digits[2:]
+    if digits and not 6 <= len(digits) <= 15:
+        raise HubError("invalid_mobile", "a mobile number has 6 to 15 digits")
+    return digits
 
 
 @transaction.atomic

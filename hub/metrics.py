@@ -191,6 +191,18 @@ def _route_label(request: HttpRequest) -> str:
     return "unmatched"
 
 
+# URL parameters that are capabilities (webhook keys, invitation and response tokens): a path
+# holding one is logged as its route pattern, so that log files never hand out a working URL.
+_SECRET_URL_KWARGS = frozenset({"key", "token"})
+
+
+def _loggable_path(request: HttpRequest, route: str) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and _SECRET_URL_KWARGS & set(match.kwargs):
+        return route
+    return request.path
+
+
 class HttpMetricsMiddleware:
     """Counts and times every request by its route *pattern*, and writes one access log line."""
 
@@ -210,7 +222,7 @@ class HttpMetricsMiddleware:
         access_logger.info(
             "%s %s %s",
             method,
-            request.path,
+            _loggable_path(request, route),
             response.status_code,
             extra={"route": route, "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)},
         )

@@ -48,6 +48,9 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
     language = models.CharField(max_length=10, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")])
     is_bot = models.BooleanField(default=False)
+    # Mainland mobile number, digits only ("13800138000"): how DingTalk and WeCom robot payloads
+    # name the people to @mention (at.atMobiles, mentioned_mobile_list).
+    mobile = models.CharField(max_length=20, blank=True, db_index=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -16,6 +16,7 @@ from hub.portability.api import router as portability_router
 from messaging.api import router as messaging_router
 from messaging.apps_api import router as apps_router
 from messaging.delivery.api import router as notify_router
+from messaging.integrations.api import router as integrations_router
 from messaging.search_api import router as search_router
 
 api.add_router("", hub_router)
@@ -24,6 +25,7 @@ api.add_router("", portability_router)
 api.add_router("", messaging_router)
 api.add_router("", notify_router)
 api.add_router("", apps_router)
+api.add_router("", integrations_router)
 api.add_router("", search_router)
 api.add_router("", docs_router)
 api.add_router("", records_router)
@@ -34,6 +36,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", api.urls),
+    # Incoming webhooks at the platforms' own URL shapes (/hooks/…, /robot/send, …).
+    path("", include("messaging.integrations.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

@@ -14,6 +14,8 @@ from messaging.models import Attachment, Conversation, Message, Participant
 def readable_conversations(member: Member) -> QuerySet[Conversation]:
     """Conversations of the member's workspace the member may read *now*."""
     base = Conversation.objects.filter(workspace_id=member.workspace_id)
+    if is_bot(member):
+        return base.filter(participants__user_id=member.user_id, participants__active=True).distinct()
     if member.is_guest:
         # Guests: only channels shared with their organisation, plus DMs/groups they are in
         # (which can only have been created inside those shared spaces).
@@ -30,9 +32,19 @@ def readable_conversations(member: Member) -> QuerySet[Conversation]:
     ).distinct()
 
 
+def is_bot(member: Member) -> bool:
+    """Bots (apps holding a bot token, webhooks' identities) are scoped to the conversations
+    they were added to: not the public channels staff may browse, not the directory's DMs.
+    This one rule, asked by ``readable_conversations`` and ``can_read``, is the scope of a bot
+    token for the HTTP API and the ``/ws/`` socket alike."""
+    return member.user.is_bot
+
+
 def can_read(member: Member, conversation: Conversation) -> bool:
     if conversation.workspace_id != member.workspace_id:
         return False
+    if is_bot(member):
+        return is_participant(member.user_id, conversation)
     if member.is_guest:
         if conversation.is_channel:
             return conversation.shares.filter(partner_id=member.partner_id).exists()

@@ -183,6 +183,14 @@ def _post_reply(
     )
 
 
+def post_in_channel_reply(
+    context: CommandContext, reply: CommandReply, blocks: list[dict[str, Any]], client_id: uuid.UUID
+) -> Message:
+    """An in-channel reply that arrives later (an external app answering through its response
+    URL), posted exactly like an immediate one. ``blocks`` are validated."""
+    return _post_reply(context.member, context.conversation, context, reply, blocks, client_id)
+
+
 def _help(context: CommandContext) -> CommandReply:
     lines = [
         f"* `{c.usage}` — {c.summary.get(context.language) or c.summary.get('en', '')}"

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "messaging.integrations"
+    label = "integrations"
+    verbose_name = "Integrations"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from messaging import commands
+        from messaging.integrations import outgoing, slash
+
+        outgoing.connect()
+        commands.register_provider(slash.commands_for_workspace)
