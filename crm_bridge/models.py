@@ -125,6 +125,7 @@ class SyncState(models.Model):
 
 # Feature tables live in their own modules; importing them here registers them with the app.
 from crm_bridge.approval_models import Approval, ApprovalAction, ApprovalCard  # noqa: E402
+from crm_bridge.rule_models import WatchAlert, WatchRule  # noqa: E402
 
 __all__ = [
     "Approval",
@@ -134,4 +135,6 @@ __all__ = [
     "RecordLink",
     "RecordSnapshot",
     "SyncState",
+    "WatchAlert",
+    "WatchRule",
 ]

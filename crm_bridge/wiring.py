@@ -35,7 +35,7 @@ _RECEIVERS: list[Callable[..., None]] = []
 
 
 def connect() -> None:
-    from crm_bridge import approvals, live, references
+    from crm_bridge import approvals, live, references, rules
     from crm_bridge.commands import register_all
     from crm_bridge.signals import record_changed
     from hub.periodic import register_periodic
@@ -43,10 +43,15 @@ def connect() -> None:
     from messaging.signals import event_logged
 
     event_logged.connect(references.on_event_logged, dispatch_uid="crm_bridge.references")
-    for uid, receiver in (("live", live.on_record_changed), ("approvals", approvals.on_record_changed)):
+    for uid, receiver in (
+        ("live", live.on_record_changed),
+        ("approvals", approvals.on_record_changed),
+        ("rules", rules.on_record_changed),
+    ):
         wrapped = _robust(receiver)
         _RECEIVERS.append(wrapped)
         record_changed.connect(wrapped, dispatch_uid=f"crm_bridge.{uid}")
     register_action_handler("crm", approvals.handle_action)
     register_all()
     register_periodic(approvals.reconcile_unknown_approvals, timedelta(minutes=1))
+    register_periodic(rules.evaluate_watch_rules, rules.EVERY)

@@ -2,4 +2,4 @@
 and the built-in source over it) live in ``erplite_fixtures``; add other groups the same way."""
 
 from tests.crm_bridge.chat_fixtures import channel, erp, shared  # noqa: F401
-from tests.crm_bridge.erplite_fixtures import demo, source, source_row  # noqa: F401
+from tests.crm_bridge.erplite_fixtures import demo, primed, source, source_row  # noqa: F401

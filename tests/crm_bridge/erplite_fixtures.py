@@ -31,6 +31,16 @@ def source(source_row: ErpSource) -> BuiltinSource:
     return BuiltinSource(source_row)
 
 
+@pytest.fixture
+def primed(source_row: ErpSource) -> ErpSource:
+    """The demo's ERP-lite records in the record cache (outside tests a new built-in source
+    is primed after commit; the test transaction never commits)."""
+    from crm_bridge.erplite.receivers import prime_cache
+
+    prime_cache(source_row)
+    return source_row
+
+
 def ref(source: BuiltinSource, text: str) -> RecordRef:
     found = source.resolve(text)
     assert found is not None, text
@@ -46,4 +56,4 @@ def demo_persona(key: str) -> Persona:
     return Persona(user=user, token=actions.do_issue_api_token(user, "test")[1])
 
 
-__all__ = ["RecordType", "demo", "demo_persona", "ref", "source", "source_row"]
+__all__ = ["RecordType", "demo", "demo_persona", "primed", "ref", "source", "source_row"]
