@@ -14,6 +14,7 @@ class CrmBridgeConfig(AppConfig):
         from crm_bridge.sources import (
             builtin,  # noqa: F401
             odoo,  # noqa: F401
+            rest,  # noqa: F401
         )
 
         install_log_filter()

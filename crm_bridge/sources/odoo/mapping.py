@@ -157,7 +157,7 @@ SPECS: dict[RecordType, ModelSpec] = {
             "write_date",
         ),
         "name",
-        ("name", "client_order_ref"),
+        ("name", "client_order_ref", "partner_id"),
     ),
     RecordType.PURCHASE_ORDER: ModelSpec(
         "purchase.order",
@@ -176,7 +176,7 @@ SPECS: dict[RecordType, ModelSpec] = {
             "write_date",
         ),
         "name",
-        ("name", "partner_ref"),
+        ("name", "partner_ref", "partner_id"),
     ),
     RecordType.INVOICE: ModelSpec(
         "account.move",
@@ -198,7 +198,7 @@ SPECS: dict[RecordType, ModelSpec] = {
             "write_date",
         ),
         "name",
-        ("name", "ref"),
+        ("name", "ref", "partner_id"),
     ),
 }
 

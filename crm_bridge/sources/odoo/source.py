@@ -383,7 +383,7 @@ class OdooSource:
         ]
         products = {int(p["id"]): p for p in self._search_read(RecordType.PRODUCT, domain, limit=20)}
         if not products:
-            return []
+            raise RecordNotFound(f"no product matches “{product_query}” in {self.label}")
         reorder = {
             (m2o_id(o.get("product_id")), m2o_name(o.get("warehouse_id"))): decimal(o.get("product_min_qty"))
             for o in self.client.call(
