@@ -66,19 +66,30 @@ def test_slack_text_mrkdwn_attachments_and_blocks(world: World, conv: int, make_
                 {"type": "header", "text": {"type": "plain_text", "text": "生产环境"}},
                 {"type": "section", "fields": [{"type": "mrkdwn", "text": "*状态:*\n触发"}]},
                 {"type": "divider"},
-                {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "查看"}, "url": "https://grafana.example.com/"}]},
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "text": {"type": "plain_text", "text": "查看"},
+                            "url": "https://grafana.example.com/",
+                        }
+                    ],
+                },
             ],
         },
     )
     assert res.status_code == 200 and res.content == b"ok"
     message = last_message(world, conv)
     assert message["sender_is_bot"] is True and message["sender_name"] == "Grafana"
-    assert '<strong>CPU 告警</strong>' in message["html"]
+    assert "<strong>CPU 告警</strong>" in message["html"]
     assert 'href="https://grafana.example.com/d/1"' in message["html"] and "<s>resolved</s>" in message["html"]
     types = [b["type"] for b in message["blocks"]]
     assert types[:4] == ["header", "fields", "divider", "actions"]
     assert {"label": "状态", "value": "触发"} in message["blocks"][1]["fields"]
-    assert any(b["type"] == "fields" and b["fields"][0] == {"label": "主机", "value": "web-1"} for b in message["blocks"])
+    assert any(
+        b["type"] == "fields" and b["fields"][0] == {"label": "主机", "value": "web-1"} for b in message["blocks"]
+    )
     # "username" is a note on the message, never its sender.
     assert message["blocks"][-1] == {"type": "context", "text": "Grafana 生产 · 通过 Webhook「Grafana」发送"}
 
@@ -92,7 +103,9 @@ def test_slack_text_mrkdwn_attachments_and_blocks(world: World, conv: int, make_
         ({"icon_emoji": ":ghost:"}, 400, b"no_text"),
     ],
 )
-def test_slack_bad_payloads_get_slack_errors(world: World, conv: int, make_hook: Hook, body: Any, status: int, answer: bytes) -> None:
+def test_slack_bad_payloads_get_slack_errors(
+    world: World, conv: int, make_hook: Hook, body: Any, status: int, answer: bytes
+) -> None:
     hook = make_hook("slack")
     res = post_json(hook["url"], body)
     assert (res.status_code, res.content) == (status, answer)
@@ -138,17 +151,31 @@ def test_dingtalk_signed_text_mentions_by_mobile(world: World, conv: int, make_h
 def test_dingtalk_link_action_card_and_wrapped_links(world: World, conv: int, make_hook: Hook) -> None:
     hook = make_hook("dingtalk", signed=False)
     assert hook["secret"] is None
-    wrapped = "dingtalk://dingtalkclient/page/link?url=" + quote_plus("https://erp.example.com/so/1") + "&pc_slide=false"
+    wrapped = (
+        "dingtalk://dingtalkclient/page/link?url=" + quote_plus("https://erp.example.com/so/1") + "&pc_slide=false"
+    )
     card = {
         "msgtype": "actionCard",
-        "actionCard": {"title": "订单", "text": f"### 新订单\n[打开]({wrapped})", "btns": [{"title": "审批", "actionURL": wrapped}, {"title": "坏", "actionURL": "javascript:alert(1)"}]},
+        "actionCard": {
+            "title": "订单",
+            "text": f"### 新订单\n[打开]({wrapped})",
+            "btns": [{"title": "审批", "actionURL": wrapped}, {"title": "坏", "actionURL": "javascript:alert(1)"}],
+        },
     }
     assert post_json(hook["url"], card).json()["errcode"] == 0
     message = last_message(world, conv)
     assert 'href="https://erp.example.com/so/1"' in message["html"]
     (actions,) = message["blocks"]  # the javascript: button was dropped
     assert [(a["label"], a["url"]) for a in actions["actions"]] == [("审批", "https://erp.example.com/so/1")]
-    link = {"msgtype": "link", "link": {"title": "周报", "text": "本周销售", "messageUrl": "https://r.example.com/w", "picUrl": "https://r.example.com/p.png"}}
+    link = {
+        "msgtype": "link",
+        "link": {
+            "title": "周报",
+            "text": "本周销售",
+            "messageUrl": "https://r.example.com/w",
+            "picUrl": "https://r.example.com/p.png",
+        },
+    }
     assert post_json(hook["url"], link).json()["errcode"] == 0
     assert last_message(world, conv)["blocks"][0]["type"] == "image"
 
@@ -162,7 +189,12 @@ def test_dingtalk_refuses_bad_signature_and_clock_skew(world: World, conv: int, 
     skewed = dingtalk_signed(hook["url"], hook["secret"], int((time.time() + skew_s) * 1000))
     assert post_json(skewed, body).json()["errcode"] == 310000
     # Within the hour is fine (clients' clocks drift).
-    assert post_json(dingtalk_signed(hook["url"], hook["secret"], int((time.time() - 3000) * 1000)), body).json()["errcode"] == 0
+    assert (
+        post_json(dingtalk_signed(hook["url"], hook["secret"], int((time.time() - 3000) * 1000)), body).json()[
+            "errcode"
+        ]
+        == 0
+    )
     assert message_count(world, conv) == 1
 
 
@@ -181,11 +213,17 @@ def test_wecom_text_markdown_and_mentions(world: World, conv: int, make_hook: Ho
     User.objects.filter(pk=world.member2.user.pk).update(mobile="13900139000")
     hook = make_hook("wecom", "企业微信告警")
     assert hook["secret"] is None and "/cgi-bin/webhook/send?key=" in hook["url"]
-    body = {"msgtype": "text", "text": {"content": "请处理", "mentioned_list": ["member@tea.test"], "mentioned_mobile_list": ["13900139000"]}}
+    body = {
+        "msgtype": "text",
+        "text": {"content": "请处理", "mentioned_list": ["member@tea.test"], "mentioned_mobile_list": ["13900139000"]},
+    }
     assert post_json(hook["url"], body).json() == {"errcode": 0, "errmsg": "ok"}
     message = last_message(world, conv)
     assert sorted(message["mentions"]) == sorted([world.member.user.pk, world.member2.user.pk])
-    md = {"msgtype": "markdown", "markdown": {"content": '实时新增 <font color="warning">132例</font>\n> 类型: **用户反馈**'}}
+    md = {
+        "msgtype": "markdown",
+        "markdown": {"content": '实时新增 <font color="warning">132例</font>\n> 类型: **用户反馈**'},
+    }
     assert post_json(hook["url"], md).json()["errcode"] == 0
     html = last_message(world, conv)["html"]
     assert "132例" in html and "font" not in html and "<strong>用户反馈</strong>" in html
@@ -206,7 +244,20 @@ def test_feishu_signed_text_post_and_card(world: World, conv: int, make_hook: Ho
     post = feishu_signed(
         {
             "msg_type": "post",
-            "content": {"post": {"zh_cn": {"title": "项目更新", "content": [[{"tag": "text", "text": "详情 "}, {"tag": "a", "text": "链接", "href": "https://f.example.com/"}, {"tag": "at", "user_id": "member@tea.test"}]]}}},
+            "content": {
+                "post": {
+                    "zh_cn": {
+                        "title": "项目更新",
+                        "content": [
+                            [
+                                {"tag": "text", "text": "详情 "},
+                                {"tag": "a", "text": "链接", "href": "https://f.example.com/"},
+                                {"tag": "at", "user_id": "member@tea.test"},
+                            ]
+                        ],
+                    }
+                }
+            },
         },
         secret,
     )
@@ -221,7 +272,16 @@ def test_feishu_signed_text_post_and_card(world: World, conv: int, make_hook: Ho
                 "elements": [
                     {"tag": "div", "text": {"tag": "lark_md", "content": "**金额** ¥12,000"}},
                     {"tag": "hr"},
-                    {"tag": "action", "actions": [{"tag": "button", "text": {"tag": "plain_text", "content": "去处理"}, "url": "https://f.example.com/a"}]},
+                    {
+                        "tag": "action",
+                        "actions": [
+                            {
+                                "tag": "button",
+                                "text": {"tag": "plain_text", "content": "去处理"},
+                                "url": "https://f.example.com/a",
+                            }
+                        ],
+                    },
                     {"tag": "note", "elements": [{"tag": "plain_text", "content": "来自 OA"}]},
                 ],
             },
@@ -229,13 +289,23 @@ def test_feishu_signed_text_post_and_card(world: World, conv: int, make_hook: Ho
         secret,
     )
     assert post_json(hook["url"], card).json()["code"] == 0
-    assert [b["type"] for b in last_message(world, conv)["blocks"]] == ["header", "section", "divider", "actions", "context"]
+    assert [b["type"] for b in last_message(world, conv)["blocks"]] == [
+        "header",
+        "section",
+        "divider",
+        "actions",
+        "context",
+    ]
 
 
 def test_feishu_signature_failures(world: World, conv: int, make_hook: Hook) -> None:
     hook = make_hook("feishu")
     body = {"msg_type": "text", "content": {"text": "x"}}
-    expected = {"code": 19021, "msg": "sign match fail or timestamp is not within one hour from current time", "data": {}}
+    expected = {
+        "code": 19021,
+        "msg": "sign match fail or timestamp is not within one hour from current time",
+        "data": {},
+    }
     assert post_json(hook["url"], body).json() == expected
     assert post_json(hook["url"], feishu_signed(body, "wrong")).json() == expected
     assert post_json(hook["url"], feishu_signed(body, hook["secret"], int(time.time()) - 7200)).json() == expected

@@ -134,7 +134,7 @@ def test_payloads_cannot_impersonate_people_or_inject_markup(world: World, conv:
             "icon_url": "https://evil.example.com/boss.png",
             "blocks": [
                 {"type": "image", "image_url": "javascript:alert(4)", "alt_text": "x"},
-                {"type": "section", "text": {"type": "mrkdwn", "text": "<a href=\"javascript:alert(5)\">y</a>"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": '<a href="javascript:alert(5)">y</a>'}},
             ],
         },
     )
@@ -147,7 +147,9 @@ def test_payloads_cannot_impersonate_people_or_inject_markup(world: World, conv:
     # What clients render as HTML: no tags beyond the allow-list, no javascript: links (the
     # text may still *mention* javascript:, as inert text).
     rendered = message["html"] + "".join(b.get("html", "") for b in message["blocks"])
-    assert "<script" not in rendered and "<img" not in rendered and "<a href" not in rendered.replace("<a href=\"http", "")
+    assert (
+        "<script" not in rendered and "<img" not in rendered and "<a href" not in rendered.replace('<a href="http', "")
+    )
     assert 'href="javascript' not in rendered and "onerror=alert(3)</p>" in rendered  # escaped text, not an attribute
     assert all(b["type"] != "image" for b in message["blocks"])  # the javascript: image was dropped
 
