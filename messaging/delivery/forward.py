@@ -17,8 +17,13 @@ from messaging.delivery.outcome import Outcome
 # Robot and apprise URLs carry their secret in the path or query. urllib3 prints request lines
 # at DEBUG and apprise may quote URLs in its messages: keep both out of the logs whatever
 # LOG_LEVEL says (failures reach the person through the target's last_error, redacted).
+# apprise's records still reach its own per-call capture (``result.logs()``), which we read;
+# at DEBUG, because the reason behind "a connection error occurred" is only logged there.
 logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
-logging.getLogger("apprise").setLevel(logging.CRITICAL)
+_apprise_logger = logging.getLogger("apprise")
+_apprise_logger.propagate = False
+_apprise_logger.addHandler(logging.NullHandler())
+_apprise_logger.setLevel(logging.DEBUG)
 
 # apprise schemes that talk to this machine's desktop or system log rather than a phone.
 LOCAL_APPRISE_SCHEMES = {"dbus", "kde", "qt", "glib", "gnome", "macosx", "windows", "syslog", "rsyslog", "file"}
@@ -58,11 +63,13 @@ def send_apprise(url: str, notice: Notice) -> Outcome:
         return Outcome.permanent("apprise does not understand this URL")
     body = f"{notice.body}\n{notice.url}" if notice.body else notice.url
     with netguard.guarded():
-        result = service.notify(body=body, title=f"{notice.app_name}: {notice.title}")
+        result = service.notify(body=body, title=f"{notice.app_name}: {notice.title}", log_level=logging.DEBUG)
     if result:
         return Outcome.success()
-    messages = [entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR", "CRITICAL")]
-    text = " ".join(messages[-2:]) or "the service did not accept the notification"
-    if "is not a public address" in text:
+    entries = list(result.logs())
+    if any("is not a public address" in entry.message for entry in entries):
         return Outcome.permanent("the target's host is not a public address")
+    # Only warnings and errors are shown: debug lines quote the full URL.
+    messages = [entry.message for entry in entries if entry.level in ("WARNING", "ERROR", "CRITICAL")]
+    text = " ".join(messages[-2:]) or "the service did not accept the notification"
     return Outcome.transient(redact(text, secret_parts(url)))

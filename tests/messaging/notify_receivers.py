@@ -19,6 +19,7 @@ class Received:
     method: str
     path: str  # without the query
     query: dict[str, list[str]]
+    raw_query: str
     headers: dict[str, str]
     body: bytes
 
@@ -54,13 +55,20 @@ class Receiver:
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             parts = urlsplit(self.path)
             with receiver.lock:
                 receiver.requests.append(
-                    Received("POST", parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body)
+                    Received(
+                        "POST",
+                        parts.path,
+                        parse_qs(parts.query),
+                        parts.query,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                    )
                 )
             status, answer = receiver._answer_for(parts.path)
             payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
@@ -76,8 +84,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@pytest.fixture(name="receiver")
+def receiver_fixture() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver(0)))
     rec = Receiver(server.server_address[1])
     server.RequestHandlerClass = _handler(rec)
@@ -88,7 +96,15 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-@pytest.fixture
-def allow_private(settings: Any) -> None:
+@pytest.fixture(name="allow_private")
+def allow_private_fixture(settings: Any) -> None:
     """The receivers live on loopback: let the SSRF guard through (as an intranet relay would)."""
     settings.HUB_NOTIFY_ALLOW_PRIVATE_TARGETS = True
+
+
+def add_target(world: Any, persona: Any, kind: str, url: str, secret: str = "", label: str = "") -> int:
+    res = world.api(persona).post(
+        "/api/v1/me/notify/targets", {"kind": kind, "url": url, "secret": secret, "label": label}
+    )
+    assert res.status_code == 201, res.content
+    return int(res.json()["id"])

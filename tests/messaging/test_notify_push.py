@@ -21,7 +21,7 @@ from messaging.delivery import pipeline, vapid
 from messaging.delivery.models import NotifyDelivery, PushSubscription
 from tests.conftest import Persona, World
 from tests.messaging.helpers_http import create_conversation, error_code, send
-from tests.messaging.notify_receivers import Receiver, allow_private, receiver  # noqa: F401
+from tests.messaging.notify_receivers import Receiver, allow_private_fixture, receiver_fixture  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("allow_private")
 
@@ -43,7 +43,9 @@ class Browser:
         self.json = {"endpoint": endpoint, "keys": {"p256dh": b64(public), "auth": b64(self.auth)}}
 
     def decrypt(self, body: bytes) -> dict[str, Any]:
-        return dict(json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm")))
+        return dict(
+            json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"))
+        )
 
 
 def subscribe(world: World, persona: Persona, browser: Browser) -> int:
@@ -111,10 +113,18 @@ def test_subscribe_is_idempotent_per_browser_and_never_shows_the_endpoint(world:
     [
         ({"endpoint": "ftp://127.0.0.1/x", "keys": {"p256dh": "AAAA", "auth": "AAAA"}}, 400, "invalid_url"),
         ({"endpoint": "not a url", "keys": {"p256dh": "AAAA", "auth": "AAAA"}}, 400, "invalid_url"),
-        ({"endpoint": "http://127.0.0.1:9/x", "keys": {"p256dh": "AAAA", "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}, 400, "invalid_subscription"),
+        (
+            {"endpoint": "http://127.0.0.1:9/x", "keys": {"p256dh": "AAAA", "auth": "AAAAAAAAAAAAAAAAAAAAAA"}},
+            400,
+            "invalid_subscription",
+        ),
         ({"endpoint": "http://127.0.0.1:9/x", "keys": {"p256dh": "%%%", "auth": "?"}}, 400, "invalid_subscription"),
         ({"endpoint": "http://127.0.0.1:9/x"}, 422, "invalid_request"),
-        ({"endpoint": "http://127.0.0.1:9/" + "x" * 3000, "keys": {"p256dh": "a", "auth": "b"}}, 422, "invalid_request"),
+        (
+            {"endpoint": "http://127.0.0.1:9/" + "x" * 3000, "keys": {"p256dh": "a", "auth": "b"}},
+            422,
+            "invalid_request",
+        ),
     ],
 )
 def test_bad_subscriptions_are_4xx(world: World, body: dict[str, Any], status: int, code: str) -> None:
