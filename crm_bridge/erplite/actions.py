@@ -39,9 +39,7 @@ _NEEDS_APPROVER = {(PurchaseOrder, Transition.REJECT)}
 
 def recompute_total(order: SalesOrder | PurchaseOrder) -> None:
     """Store the sum of the lines as the order total (a new version when it changed)."""
-    total = order.lines.aggregate(  # type: ignore[union-attr]
-        total=Sum(F("quantity") * F("unit_price"))
-    )["total"] or Decimal(0)
+    total = order.lines.aggregate(total=Sum(F("quantity") * F("unit_price")))["total"] or Decimal(0)
     total = Decimal(total).quantize(Decimal("0.01"))
     if total != order.amount_total:
         order.amount_total = total

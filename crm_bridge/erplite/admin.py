@@ -34,9 +34,8 @@ _ROW_READONLY = ("version", "created_at", "updated_at")
 
 
 class ErpAdmin(admin.ModelAdmin):
-    readonly_fields = _ROW_READONLY
-    list_select_related = ("workspace",)
-    autocomplete_fields: tuple[str, ...] = ()
+    readonly_fields = [*_ROW_READONLY]
+    list_select_related = ["workspace"]
 
 
 class ContactInline(admin.TabularInline):
@@ -69,7 +68,7 @@ class WarehouseAdmin(ErpAdmin):
 @admin.register(Stock)
 class StockAdmin(ErpAdmin):
     list_display = ("product", "warehouse", "on_hand", "reserved", "reorder_point", "updated_at")
-    list_select_related = ("product", "warehouse")
+    list_select_related = ["product", "warehouse"]
     list_filter = ("warehouse",)
     search_fields = ("product__sku", "product__name", "warehouse__name")
 
@@ -106,9 +105,9 @@ class PurchaseOrderLineInline(admin.TabularInline):
 class OrderAdmin(ErpAdmin):
     list_display = ("number", "party", "state", "amount_total", "currency", "order_date", "owner", "updated_at")
     list_filter = ("state", "workspace")
-    list_select_related = ("party", "owner")
+    list_select_related = ["party", "owner"]
     search_fields = ("number", "party__name", "party__code")
-    readonly_fields = (*_ROW_READONLY, "amount_total")
+    readonly_fields = [*_ROW_READONLY, "amount_total"]
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -129,7 +128,7 @@ class PurchaseOrderAdmin(OrderAdmin):
 class InvoiceAdmin(ErpAdmin):
     list_display = ("number", "party", "state", "amount", "amount_due", "due_date", "owner", "updated_at")
     list_filter = ("state", "workspace")
-    list_select_related = ("party", "owner")
+    list_select_related = ["party", "owner"]
     search_fields = ("number", "party__name", "party__code")
 
 

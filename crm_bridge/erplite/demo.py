@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -168,7 +168,7 @@ def _create(data: DemoData) -> None:
     )
 
     # number, customer, state, confirmed at, lines (sku, qty, unit price, warehouse)
-    orders = (
+    orders: tuple[tuple[Any, ...], ...] = (
         ("SO-1001", "C001", "confirmed", _at(0, 9, 30), (("TEA-500G", 300, "268.00", "HZ"),)),
         (
             "SO-1002",
@@ -198,10 +198,11 @@ def _create(data: DemoData) -> None:
         recompute_total(order)
         sales_orders[number] = order
 
-    for number, code, state, lines in (
+    purchases: tuple[tuple[Any, ...], ...] = (
         ("PO-2001", "S001", "to_approve", (("PKG-GIFT-BOX", 5000, "18.00"),)),
         ("PO-2002", "S002", "approved", (("TEA-500G", 200, "150.00"),)),
-    ):
+    )
+    for number, code, state, lines in purchases:
         po = PurchaseOrder.objects.create(
             workspace=ws,
             number=number,
@@ -218,7 +219,7 @@ def _create(data: DemoData) -> None:
             )
         recompute_total(po)
 
-    for number, code, order, amount, due, issued, due_in in (
+    for number, code, so_number, amount, due, issued, due_in in (
         ("INV-3001", "C001", None, "86400.00", "0.00", -40, -10),
         ("INV-3002", "C001", "SO-1001", "80400.00", "80400.00", 0, 30),
         ("INV-3003", "C002", "SO-1004", "8940.00", "8940.00", -37, -15),  # overdue 15 days
@@ -227,7 +228,7 @@ def _create(data: DemoData) -> None:
             workspace=ws,
             number=number,
             party=parties[code],
-            sales_order=sales_orders[order] if order else None,
+            sales_order=sales_orders[so_number] if so_number else None,
             amount=D(amount),
             amount_due=D(due),
             issue_date=today + timedelta(days=issued),

@@ -18,8 +18,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
 ZERO = Decimal("0")
 
 
@@ -50,7 +48,7 @@ class ErpRow(models.Model):
 
     def touch(self) -> None:
         """A new version without changing a column (its lines or stock changed)."""
-        type(self).objects.filter(pk=self.pk).update(version=F("version") + 1, updated_at=timezone.now())
+        type(self)._default_manager.filter(pk=self.pk).update(version=F("version") + 1, updated_at=timezone.now())
         self.refresh_from_db(fields=["version", "updated_at"])
 
 
@@ -73,7 +71,7 @@ class Party(ErpRow):
     address = models.CharField(max_length=255, blank=True)
     # Customers: the list their prices come from before the default list.
     price_list = models.ForeignKey("PriceList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    credit_limit = models.DecimalField(null=True, blank=True, **MONEY)
+    credit_limit = models.DecimalField(null=True, blank=True, max_digits=14, decimal_places=2)
     internal_notes = models.TextField(blank=True)
     active = models.BooleanField(default=True)
 
@@ -101,8 +99,8 @@ class Product(ErpRow):
     sku = models.CharField(max_length=40)  # "TEA-500G"
     name = models.CharField(max_length=120)  # "西湖龙井 500g"
     unit = models.CharField(max_length=16, default="件")
-    list_price = models.DecimalField(default=ZERO, **MONEY)  # when no price list has an entry
-    cost_price = models.DecimalField(default=ZERO, **MONEY)  # internal: never shown to guests
+    list_price = models.DecimalField(default=ZERO, max_digits=14, decimal_places=2)  # when no price list has an entry
+    cost_price = models.DecimalField(default=ZERO, max_digits=14, decimal_places=2)  # internal: never shown to guests
     currency = models.CharField(max_length=3, default="CNY")
     active = models.BooleanField(default=True)
 
@@ -129,9 +127,9 @@ class Stock(ErpRow):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock")
-    on_hand = models.DecimalField(default=ZERO, **QUANTITY)
-    reserved = models.DecimalField(default=ZERO, **QUANTITY)
-    reorder_point = models.DecimalField(null=True, blank=True, **QUANTITY)
+    on_hand = models.DecimalField(default=ZERO, max_digits=14, decimal_places=3)
+    reserved = models.DecimalField(default=ZERO, max_digits=14, decimal_places=3)
+    reorder_point = models.DecimalField(null=True, blank=True, max_digits=14, decimal_places=3)
 
     class Meta:
         verbose_name_plural = "stock"
@@ -177,8 +175,8 @@ class PriceListItem(ErpRow):
     price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
     customer = models.ForeignKey(Party, null=True, blank=True, on_delete=models.CASCADE, related_name="prices")
-    min_quantity = models.DecimalField(default=Decimal(1), **QUANTITY)
-    unit_price = models.DecimalField(**MONEY)
+    min_quantity = models.DecimalField(default=Decimal(1), max_digits=14, decimal_places=3)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
         constraints = [
@@ -208,7 +206,7 @@ class ApprovalLimit(ErpRow):
 
     doc_type = models.CharField(max_length=32, choices=DocType.choices)
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    max_amount = models.DecimalField(**MONEY)
+    max_amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
         constraints = [
@@ -224,7 +222,7 @@ class OrderBase(ErpRow):
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3, default="CNY")
     order_date = models.DateField(default=timezone.localdate)
-    amount_total = models.DecimalField(default=ZERO, editable=False, **MONEY)
+    amount_total = models.DecimalField(default=ZERO, editable=False, max_digits=14, decimal_places=2)
     internal_notes = models.TextField(blank=True)
 
     class Meta:
@@ -269,8 +267,8 @@ class PurchaseOrder(OrderBase):
 
 class LineBase(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
-    unit_price = models.DecimalField(**MONEY)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
     warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -306,8 +304,8 @@ class Invoice(ErpRow):
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="invoices")
     sales_order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     currency = models.CharField(max_length=3, default="CNY")
-    amount = models.DecimalField(**MONEY)
-    amount_due = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    amount_due = models.DecimalField(max_digits=14, decimal_places=2)
     issue_date = models.DateField(default=timezone.localdate)
     due_date = models.DateField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)

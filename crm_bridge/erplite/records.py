@@ -63,9 +63,9 @@ _STATUS_LABELS = {
 }
 
 
-def rows_of(workspace_id: int, type: RecordType) -> QuerySet[ErpRow]:
+def rows_of(workspace_id: int, type: RecordType) -> QuerySet[Any]:
     """The rows of one record type in one workspace."""
-    rows: QuerySet[ErpRow] = MODELS[type].objects.filter(workspace_id=workspace_id)  # type: ignore[assignment]
+    rows: QuerySet[Any] = MODELS[type]._default_manager.filter(workspace_id=workspace_id)
     if type in (RecordType.CUSTOMER, RecordType.SUPPLIER):
         rows = rows.filter(kind=str(type))
     return rows
@@ -100,8 +100,7 @@ def _status(value: str) -> tuple[Status, str]:
 def party_record(party: Party) -> Record:
     type = party_type(party)
     contacts = [
-        {"name": c.name, "title": c.title, "phone": c.phone, "email": c.email}
-        for c in party.contacts.order_by("pk")  # type: ignore[attr-defined]
+        {"name": c.name, "title": c.title, "phone": c.phone, "email": c.email} for c in party.contacts.order_by("pk")
     ]
     return Record(
         **_base(party, type),  # type: ignore[arg-type]
@@ -141,7 +140,7 @@ def contact_record(contact: Contact) -> Record:
 
 
 def stock_rows(product: Product) -> list[Stock]:
-    return list(product.stock.select_related("warehouse").order_by("warehouse__code"))  # type: ignore[attr-defined]
+    return list(product.stock.select_related("warehouse").order_by("warehouse__code"))
 
 
 def product_record(product: Product) -> Record:
@@ -202,7 +201,7 @@ def approvers_for(workspace_id: int, doc_type: str, amount: Decimal) -> list[str
 
 def _order_record(order: SalesOrder | PurchaseOrder, type: RecordType) -> Record:
     party = order.party
-    lines = list(order.lines.select_related("product").order_by("pk"))  # type: ignore[union-attr]
+    lines = list(order.lines.select_related("product").order_by("pk"))
     status, label = _status(order.state)
     cost = sum((line.quantity * line.product.cost_price for line in lines), Decimal(0))
     internal: dict[str, object] = {"notes": order.internal_notes}
@@ -304,7 +303,7 @@ def ref_of(row: ErpRow) -> RecordRef:
     """The record a row *is* (a party, a product, an order …)."""
     if isinstance(row, Party):
         return party_ref(row)
-    for type, model in MODELS.items():
+    for record_type, model in MODELS.items():
         if isinstance(row, model):
-            return RecordRef(type, str(row.pk))
+            return RecordRef(record_type, str(row.pk))
     raise LookupError(f"{type(row).__name__} is not a record")

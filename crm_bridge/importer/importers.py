@@ -126,6 +126,7 @@ def import_price(ws: Workspace, row: Row, user: User | None) -> bool:
     product = _product(ws, row)
     unit_price = decimal(row, "unit_price", required=True)
     min_quantity = decimal(row, "min_quantity", default=Decimal(1))
+    assert unit_price is not None and min_quantity is not None
     list_name = text(row, "price_list", 80)
     price_list = _price_list(ws, list_name, user)
     customer = None

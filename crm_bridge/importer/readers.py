@@ -59,7 +59,7 @@ def _read_csv(content: bytes, declared: str) -> Table:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         return _table(((n, [c or "" for c in cells]) for n, cells in enumerate(reader, start=1)), encoding)

@@ -326,7 +326,7 @@ class BuiltinSource:
             # The lock makes check-version-then-write one step: two approvers clicking at
             # once get one success and one VersionConflict, never two transitions.
             order = (
-                model.objects.select_for_update()
+                model._default_manager.select_for_update()
                 .filter(workspace_id=self.workspace_id, pk=int(ref.key) if ref.key.isdigit() else -1)
                 .first()
             )

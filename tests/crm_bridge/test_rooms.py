@@ -4,6 +4,8 @@ whose guests then see their own company's records and nothing internal."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from crm_bridge.models import ErpSource, RecordLink
@@ -16,9 +18,7 @@ from tests.crm_bridge.erplite_fixtures import demo_persona, ref
 pytestmark = pytest.mark.django_db
 
 
-def _open(
-    persona_key: str, source_row: ErpSource, key: str, record_type: str = "sales_order", **extra: object
-) -> object:
+def _open(persona_key: str, source_row: ErpSource, key: str, record_type: str = "sales_order", **extra: object) -> Any:
     body = {"source_id": source_row.pk, "record_type": record_type, "key": key, **extra}
     return ApiClient(demo_persona(persona_key)).post("/api/v1/records/rooms", body)
 

@@ -83,7 +83,7 @@ def test_timeline_pages(source: BuiltinSource, primed: ErpSource, talk: dict[str
     seen: list[int] = []
     before = None
     while True:
-        params = {"limit": 2} if before is None else {"limit": 2, "before": before}
+        params: dict[str, Any] = {"limit": 2} if before is None else {"limit": 2, "before": before}
         page = _timeline("sales", source, primed, **params).json()
         seen += [e["message_id"] for e in page["entries"]]
         before = page["next_before"]
