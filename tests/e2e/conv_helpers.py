@@ -28,26 +28,31 @@ def call(page: Any, method: str, path: str, data: Any = None) -> Any:
     return response.json()
 
 
-def new_channel(page: Any, server: Server, name: str, member_keys: tuple[str, ...] = ("bob",), kind: str = "public") -> int:
+def new_channel(
+    page: Any, server: Server, name: str, member_keys: tuple[str, ...] = ("bob",), kind: str = "public"
+) -> int:
     created = call(
         page,
         "POST",
         "/conversations",
-        {"workspace_id": server.ids["workspace"], "kind": kind, "name": name, "member_ids": [server.ids[k] for k in member_keys]},
+        {
+            "workspace_id": server.ids["workspace"],
+            "kind": kind,
+            "name": name,
+            "member_ids": [server.ids[k] for k in member_keys],
+        },
     )
     return int(created["id"])
 
 
 def post(page: Any, conversation_id: int, body: str, thread_root_id: int | None = None) -> dict[str, Any]:
     payload = {"body": body, "client_id": str(uuid.uuid4()), "thread_root_id": thread_root_id}
-    return call(page, "POST", f"/conversations/{conversation_id}/messages", payload)  # type: ignore[no-any-return]
+    return call(page, "POST", f"/conversations/{conversation_id}/messages", payload)
 
 
 def open_conversation(page: Any, server: Server, conversation_id: int) -> None:
     """Navigate the app (no reload) to a conversation and wait for its history."""
-    page.wait_for_function(
-        "id => window.__hub && window.__hub.state.socket === 'open'", arg=conversation_id
-    )
+    page.wait_for_function("id => window.__hub && window.__hub.state.socket === 'open'", arg=conversation_id)
     page.evaluate("() => window.__hub.loadConversations()")
     page.evaluate(
         "([ws, id]) => window.__hub.navigate({workspaceId: ws, conversationId: id})",

@@ -228,27 +228,50 @@ def test_unread_badge_then_mark_read(new_context: Any, server: Server) -> None:
     expect(badge).to_have_count(0)
 
 
+# What the virtualised timeline has in the DOM right now: message texts by seq, day separators,
+# and the seqs of rows that start a group.
+VISIBLE_ROWS = """() => {
+    const rows = [...document.querySelectorAll('[data-testid=timeline] li')];
+    return {
+        bodies: rows.filter((r) => r.dataset.seq)
+            .map((r) => [Number(r.dataset.seq), r.querySelector('.body')?.innerText.trim() ?? '']),
+        days: rows.filter((r) => r.classList.contains('day')).map((r) => r.innerText.trim()),
+        firsts: rows.filter((r) => r.dataset.seq && r.classList.contains('first')).map((r) => Number(r.dataset.seq)),
+    };
+}"""
+
+
 def test_history_scrolls_back_with_day_separators_and_groups(new_context: Any, server: Server) -> None:
     page = open_as(new_context, server, "bob@e2e.test", "history", locale="en-US")
     timeline = page.get_by_test_id("timeline")
-    expect(page.locator("[data-testid=message]")).to_have_count(50)
-    # The newest message is in view (scrolled to the bottom).
+    # The newest message is in view (scrolled to the bottom); the timeline is virtualised, so
+    # only the rows near the viewport are in the DOM.
     expect(page.locator("[data-testid=message]", has_text="history message 150").last).to_be_in_viewport()
-    for _ in range(10):
-        if page.get_by_text("This is the start of the conversation.").count():
+    assert page.locator("[data-testid=message]").count() < 50
+    bodies: dict[int, str] = {}
+    days: list[str] = []
+    firsts: set[int] = set()
+    for _ in range(80):
+        seen = page.evaluate(VISIBLE_ROWS)
+        bodies.update({seq: text for seq, text in seen["bodies"]})
+        days.extend(d for d in seen["days"] if d not in days)
+        firsts.update(seen["firsts"])
+        if page.get_by_text("This is the start of the conversation.").count() and 1 in bodies:
             break
-        timeline.evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
-        page.wait_for_timeout(400)
+        timeline.evaluate("el => { el.scrollTop = Math.max(0, el.scrollTop - el.clientHeight * 0.7); }")
+        page.wait_for_timeout(120)
     expect(page.get_by_text("This is the start of the conversation.")).to_be_visible()
-    expect(page.locator("[data-testid=message]")).to_have_count(150)
-    texts = bodies(page)
+    assert len(state_of(page, server.ids["history"])["ids"]) == 150
+    # Scrolling back through every page showed every message once, in order.
+    assert sorted(bodies) == list(range(1, 151))
+    texts = [bodies[seq] for seq in sorted(bodies)]
     assert texts == [f"历史消息 {i} — history message {i}" + (" 碧螺春样品" if i == 7 else "") for i in range(1, 151)]
-    # About 58 hours of history: three or four calendar days in Asia/Shanghai, ending today.
-    separators = page.locator("li.day").all_inner_texts()
-    assert 3 <= len(separators) <= 4 and separators[-1] == "Today" and "Yesterday" in separators
+    # About 58 hours of history: three or four calendar days in Asia/Shanghai, ending today
+    # (seen newest first while scrolling up).
+    assert 3 <= len(days) <= 4 and days[0] == "Today" and "Yesterday" in days
     # Runs of three by one sender a minute apart share one header; 50 runs → 50 headers
     # (a run crossing midnight would add one).
-    assert 50 <= page.locator("li.msg.first").count() <= 53
+    assert 50 <= len(firsts) <= 53
     screenshot(page, "desktop-en-history")
 
 
@@ -469,7 +492,9 @@ def test_jump_from_search_to_an_old_message(new_context: Any, server: Server) ->
     target = page.locator("[data-testid=message]", has_text="碧螺春样品")
     expect(target).to_be_in_viewport(timeout=DELIVERY_TIMEOUT)
     expect(target).to_have_class(re.compile(r"highlight"))
-    assert page.locator("[data-testid=message]").count() >= 144
+    # Three pages back is paged to (not a detached window): the timeline stays one piece.
+    state = state_of(page, server.ids["history"])
+    assert len(state["ids"]) >= 144 and state["seqs"] == sorted(state["seqs"])
 
 
 def test_react_edit_and_delete_show_up_everywhere(new_context: Any, server: Server) -> None:

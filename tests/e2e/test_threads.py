@@ -10,7 +10,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server, screenshot
-from tests.e2e.conv_helpers import DELIVERY_TIMEOUT, call, message_row, new_channel, open_conversation, open_menu, post, signed_in
+from tests.e2e.conv_helpers import (
+    DELIVERY_TIMEOUT,
+    call,
+    message_row,
+    new_channel,
+    open_conversation,
+    open_menu,
+    post,
+    signed_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +47,9 @@ def test_a_reply_in_a_thread_reaches_the_other_person_live(new_context: Any, ser
     expect(panel.locator("[data-testid=pending-message]")).to_have_count(0)
 
     # Bob sees it live in his open panel, and the root in his timeline shows the count.
-    expect(bob_panel.locator("[data-testid=message]", has_text="周一先发龙井")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(bob_panel.locator("[data-testid=message]", has_text="周一先发龙井")).to_have_count(
+        1, timeout=DELIVERY_TIMEOUT
+    )
     summary = message_row(bob, "茶叶订单").get_by_test_id("thread-summary")
     expect(summary).to_contain_text("1 条回复", timeout=DELIVERY_TIMEOUT)
     expect(summary).to_contain_text("最后回复")

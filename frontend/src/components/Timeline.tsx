@@ -127,10 +127,12 @@ export function Timeline({ id }: { id: number }) {
   // New messages while scrolled up: offer the jump instead of moving the page under the reader.
   const lastKey = rows[rows.length - 1]?.key;
   const seenLastKey = useRef(lastKey);
+  // (A jump window's rows change at both ends as it pages: that is not news.)
+  const windowed = conv.hasMoreAfter;
   useEffect(() => {
-    if (stick.current) seenLastKey.current = lastKey;
+    if (stick.current || windowed) seenLastKey.current = lastKey;
     else if (lastKey !== seenLastKey.current) setUnseen(true);
-  }, [lastKey]);
+  }, [lastKey, windowed]);
 
   // Jump to a message: once its row exists, centre it; the row flashes while highlighted.
   const jumped = useRef<number | null>(null);
@@ -179,9 +181,10 @@ export function Timeline({ id }: { id: number }) {
 
   const toLatest = async () => {
     setUnseen(false);
-    if (conv.hasMoreAfter) await client.jumpToLatest(id);
+    setAway(false);
     stick.current = true;
     client.atBottom = true;
+    if (conv.hasMoreAfter) await client.jumpToLatest(id);
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
     client.scheduleMarkRead();
