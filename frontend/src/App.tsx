@@ -7,6 +7,7 @@ import { DocsScreen } from "./docs/DocsScreen";
 import { interceptDocLinks, parseDocRoute, usePathname } from "./docs/route";
 import { useClient, useHub, useT } from "./hooks";
 import { LANGS, type Lang } from "./i18n";
+import { NotifyButton, NotifySettings, useNotifySettingsOpen } from "./notify/NotifySettings";
 
 const LANG_NAMES: Record<Lang, string> = { "zh-CN": "中文", en: "EN" };
 
@@ -81,6 +82,7 @@ function Header() {
           {t("enableNotifications")}
         </button>
       )}
+      <NotifyButton />
       <span className="me" title={me.email}>
         {me.display_name || me.email}
       </span>
@@ -98,12 +100,13 @@ export function App() {
   const searching = useHub((s) => s.search !== null);
   const lang = useHub((s) => s.lang);
   const docRoute = parseDocRoute(usePathname());
+  const notifyOpen = useNotifySettingsOpen();
   useEffect(() => {
     document.title = t("appName");
   }, [t, lang]);
   useEffect(interceptDocLinks, []);
   return (
-    <div className="app" data-pane={activeId === null && !searching && !docRoute ? "list" : "conversation"}>
+    <div className="app" data-pane={activeId === null && !searching && !docRoute && !notifyOpen ? "list" : "conversation"}>
       <Header />
       <ConnectionBanner />
       {me.workspaces.length === 0 ? (
@@ -112,7 +115,9 @@ export function App() {
         <div className="panes">
           <Sidebar />
           <main className="main" aria-label={t("conversations")}>
-            {searching ? (
+            {notifyOpen ? (
+              <NotifySettings />
+            ) : searching ? (
               <>
                 <DocSearchHits />
                 <SearchPanel />

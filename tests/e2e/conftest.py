@@ -63,6 +63,8 @@ def _server_env(data_dir: Path) -> dict[str, str]:
         HUB_DATA_DIR=str(data_dir),
         HUB_DEMO="0",
         HUB_SEND_RATE_PER_MINUTE="100000",
+        # Notification forwarding tests point targets at loopback receivers.
+        HUB_NOTIFY_ALLOW_PRIVATE_TARGETS="1",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )

@@ -1,0 +1,61 @@
+"""The notification settings screen in a real browser: add a WeCom robot target, press "send
+test", see the result; a refused robot shows its reason; the URL's key is never on screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Server, screenshot, sign_in
+from tests.messaging.notify_receivers import Receiver, receiver_fixture  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+KEY = "e2e-robot-key-0123456789"
+
+
+def test_add_a_robot_and_send_a_test(new_context: Any, server: Server, receiver: Receiver) -> None:
+    receiver.answer("/bad/", (200, {"errcode": 93000, "errmsg": "invalid webhook url"}))
+    page = new_context().new_page()
+    sign_in(page, "dave@e2e.test")
+    page.get_by_test_id("notify-settings-open").click()
+    settings = page.get_by_test_id("notify-settings")
+    settings.get_by_role("heading", name="手机上的通知").wait_for()
+
+    form = page.get_by_test_id("notify-add")
+    form.locator("select[name=kind]").select_option("wecom")
+    form.locator("input[name=label]").fill("我的企业微信")
+    form.locator("input[name=url]").fill("not a url")
+    form.get_by_role("button", name="添加").click()
+    form.get_by_role("alert").filter(has_text="这看起来不是一个网址").wait_for()
+
+    form.locator("input[name=url]").fill(receiver.url(f"/good/cgi-bin/webhook/send?key={KEY}"))
+    form.get_by_role("button", name="添加").click()
+    target = page.get_by_test_id("notify-target").filter(has_text="我的企业微信")
+    target.wait_for()
+    assert KEY not in page.content()  # masked: host and the last characters only
+    target.get_by_test_id("notify-test").click()
+    target.get_by_test_id("notify-test-result").filter(has_text="已发送").wait_for()
+    [hit] = receiver.to("/good/cgi-bin/webhook/send")
+    assert hit.query["key"] == [KEY]
+    assert "小微 Hub 测试通知" in hit.json()["text"]["content"]
+
+    # A robot that refuses: the reason is shown, in the person's language around it.
+    form.locator("select[name=kind]").select_option("dingtalk")
+    form.locator("input[name=label]").fill("钉钉")
+    form.locator("input[name=url]").fill(receiver.url("/bad/robot/send?access_token=abcdef123456"))
+    form.locator("input[name=secret]").fill("SECe2esecret")
+    form.get_by_role("button", name="添加").click()
+    bad = page.get_by_test_id("notify-target").filter(has_text="钉钉").filter(has_text="已加签")
+    bad.wait_for()
+    bad.get_by_test_id("notify-test").click()
+    bad.get_by_test_id("notify-test-result").filter(has_text="93000 invalid webhook url").wait_for()
+    assert "SECe2esecret" not in page.content()
+
+    # The preview choice is saved on the server.
+    page.get_by_test_id("notify-preview").get_by_label("显示谁、在哪里和第一行").check()
+    page.wait_for_function(
+        """async () => (await (await fetch('/api/v1/me/notifications')).json()).push_preview === 'first_line'"""
+    )
+    screenshot(page, "notify-settings")
