@@ -336,3 +336,61 @@ print(json.dumps({
         "print(json.dumps([x['snippet'] for x in r.json()['results']], ensure_ascii=False))"
     )).strip().splitlines()[-1]  # fmt: skip
     assert len(json.loads(query)) == 1
+
+
+@pytest.mark.django_db
+def test_erp_records_round_trip(world: World, tmp_path: Path, django_capture_on_commit_callbacks: Any) -> None:
+    """ERP-lite rows and the bridge's record cards travel through the contributor registry;
+    links follow the imported messages; credentials stay behind."""
+    from decimal import Decimal
+
+    from crm_bridge.erplite import models as erp
+    from crm_bridge.models import ErpSource, RecordLink, RecordSnapshot
+
+    ws = world.workspace
+    customer = erp.Party.objects.create(
+        workspace=ws, kind="customer", code="C001", name="西湖茶馆", partner=world.customer, owner=world.owner.user
+    )
+    tea = erp.Product.objects.create(workspace=ws, sku="TEA-500G", name="西湖龙井 500g", list_price=Decimal("388.00"))
+    store_room = erp.Warehouse.objects.create(workspace=ws, code="HZ", name="杭州仓")
+    erp.Stock.objects.create(workspace=ws, product=tea, warehouse=store_room, on_hand=Decimal("12.500"))
+    order = erp.SalesOrder.objects.create(workspace=ws, number="SO-1001", party=customer)
+    erp.SalesOrderLine.objects.create(order=order, product=tea, quantity=Decimal("3"), unit_price=Decimal("368.00"))
+    source = ErpSource.objects.create(
+        workspace=ws, name="ERP-lite", kind="builtin", credentials_encrypted="gAAAA-secret", is_default=False
+    )
+    channel = make_channel(world, "订单", by=world.owner)
+    message = send(world, world.owner, channel, "请看 SO-1001 order-card")
+    snapshot = RecordSnapshot.objects.create(
+        source=source,
+        record_type="sales_order",
+        key=str(order.pk),
+        number="SO-1001",
+        title="西湖茶馆 SO-1001",
+        data={"number": "SO-1001", "total": "1104.00"},
+        version="1",
+        source_updated_at=order.updated_at,
+    )
+    RecordLink.objects.create(snapshot=snapshot, conversation_id=channel, message_id=message["id"])
+
+    archive = tmp_path / "erp.zip"
+    manifest = export_workspace(ws, archive)
+    assert {"erplite", "crm_bridge"} <= set(manifest["contributors"])
+    with zipfile.ZipFile(archive) as zf:
+        assert b"gAAAA-secret" not in b"".join(zf.read(n) for n in zf.namelist())
+    with django_capture_on_commit_callbacks(execute=True):
+        new = import_workspace(archive).workspace
+
+    new_order = erp.SalesOrder.objects.get(workspace=new, number="SO-1001")
+    assert new_order.pk != order.pk and new_order.party.name == "西湖茶馆"
+    assert new_order.party.partner is not None and new_order.party.partner.workspace_id == new.pk
+    assert new_order.party.owner_id == world.owner.user.pk
+    line = erp.SalesOrderLine.objects.get(order=new_order)
+    assert (line.product.sku, line.quantity, line.unit_price) == ("TEA-500G", Decimal("3.000"), Decimal("368.00"))
+    assert erp.Stock.objects.get(workspace=new).on_hand == Decimal("12.500")
+    new_source = ErpSource.objects.get(workspace=new)
+    assert new_source.credentials_encrypted == ""  # re-entered by an admin after the move
+    new_link = RecordLink.objects.get(snapshot__source=new_source)
+    assert new_link.message is not None and new_link.message.body == "请看 SO-1001 order-card"
+    assert new_link.conversation.workspace_id == new.pk
+    assert new_link.snapshot.data == {"number": "SO-1001", "total": "1104.00"}
