@@ -26,6 +26,7 @@ import {
   type ConvState,
 } from "./store";
 import type { Attachment, ConversationSummary, HubEvent, Me, Message, PendingMessage, Person, SearchResult } from "./types";
+import { handleCrmEvent } from "./crm/cardStore";
 
 export const PAGE_SIZE = 50;
 /** A jump to a message further back than this many seqs loads a window around it instead of
@@ -968,6 +969,7 @@ export class HubClient {
       if (event.type === "thread.updated" && typeof event.root_id === "number") this.threadCount(event);
       if (event.type === "pin.changed") this.set({ pinVersion: { ...this.state.pinVersion, [id]: (this.state.pinVersion[id] ?? 0) + 1 } });
       if (event.type === "message.new" && event.message) this.clearTyping(id, event.message.sender_id);
+      if (event.type === "record.cards" || event.type === "record.updated") handleCrmEvent(event, this.state.workspaceId);
       if (event.type === "message.new" && event.message && event.message.sender_id !== me && !event.message.deleted) {
         unread += 1;
         const mentioned = Boolean(event.message.mentions?.includes(me));

@@ -156,6 +156,20 @@ const en = {
   helpMentions: "mentioning someone",
   uploadFailed: "Upload failed",
   uploading: "Uploading {name}",
+  cardLoading: "Loading record…",
+  cardUnavailable: "This record cannot be shown right now.",
+  cardAmount: "Amount",
+  cardAmountDue: "Due",
+  cardDueOn: "by {date}",
+  cardMargin: "Margin (internal)",
+  cardShort: "only {n} in stock",
+  cardShortTitle: "Not enough stock for this line",
+  cardMoreLines: "+{n} more lines",
+  cardOwner: "Owner: {name}",
+  cardRefresh: "Refresh",
+  actionComment: "Comment",
+  onlyVisibleToYou: "Only visible to you",
+  dismiss: "Dismiss",
 };
 
 export type MessageKey = keyof typeof en;
@@ -311,6 +325,20 @@ const zh: Record<MessageKey, string> = {
   helpMentions: "提及某人",
   uploadFailed: "上传失败",
   uploading: "正在上传 {name}",
+  cardLoading: "正在加载单据…",
+  cardUnavailable: "暂时无法显示该单据。",
+  cardAmount: "金额",
+  cardAmountDue: "待付",
+  cardDueOn: "{date} 到期",
+  cardMargin: "毛利（内部）",
+  cardShort: "库存仅 {n}",
+  cardShortTitle: "该行库存不足",
+  cardMoreLines: "还有 {n} 行",
+  cardOwner: "负责人：{name}",
+  cardRefresh: "刷新",
+  actionComment: "备注",
+  onlyVisibleToYou: "仅你可见",
+  dismiss: "关闭",
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, "zh-CN": zh };

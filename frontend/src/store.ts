@@ -110,6 +110,7 @@ function applyOne(conv: ConvState, event: HubEvent): ConvState {
     case "message.new":
     case "message.edited":
     case "message.deleted":
+    case "message.updated": // a bot's card changed (blocks replaced; not an edit)
       if (event.message) {
         if (inLoadedRange(conv, event.message.seq) || messages.some((m) => m.id === event.message!.id))
           messages = upsertMessage(messages, event.message);

@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "35a7944866d4";
-const ASSETS = ["/static/app/assets/main-CXTM4-Z8.css","/static/app/assets/main-Ctyd96MZ.js"];
+const VERSION = "df71cce2cd66";
+const ASSETS = ["/static/app/assets/DocEditorPage-BJeu0-QX.js","/static/app/assets/DocEditorPage-DdJKET-o.css","/static/app/assets/main-BS8pzY8s.js","/static/app/assets/main-CkRIMFfz.css"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 
@@ -70,3 +70,61 @@ self.addEventListener("fetch", (event) => {
     );
   }
 });
+
+/* --- Web Push (docs/notifications.md) -------------------------------------------------------
+ * The server sends {title, body, path, tag, count}, encrypted end to end (aes128gcm): the push
+ * service never sees it. A notification with the same tag (one conversation) replaces the
+ * previous one instead of piling up. Clicking it opens the message: an open app window is
+ * focused and told to route there (no reload); otherwise a new window opens at the path. */
+const APP_ICON = "/static/app/icon-192.png";
+
+function pushData(event) {
+  if (!event.data) return {};
+  try {
+    return event.data.json();
+  } catch {
+    return { body: event.data.text() };
+  }
+}
+
+self.addEventListener("push", (event) => {
+  const data = pushData(event);
+  const title = typeof data.title === "string" && data.title ? data.title : "小微 Hub";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof data.body === "string" ? data.body : "",
+      tag: typeof data.tag === "string" ? data.tag : "hub",
+      renotify: true,
+      icon: APP_ICON,
+      badge: APP_ICON,
+      data: { path: typeof data.path === "string" ? data.path : "/" },
+    }),
+  );
+});
+
+function samePagePath(path) {
+  // Only paths of this site: a payload can never send a click to another origin.
+  const url = new URL(typeof path === "string" ? path : "/", self.location.origin);
+  return url.origin === self.location.origin ? url : new URL("/", self.location.origin);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = samePagePath(event.notification.data && event.notification.data.path);
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const app = windows.find((w) => {
+        const here = new URL(w.url);
+        return here.origin === self.location.origin && isAppPage(here);
+      });
+      if (app) {
+        app.postMessage({ type: "hub.open", path: url.pathname });
+        return app.focus();
+      }
+      return self.clients.openWindow(url.href);
+    }),
+  );
+});
+
+// The browser replaced the subscription (key rotation, expiry): nothing to do here; the app
+// re-subscribes on its next start (notify/push.ts) and the server drops the old endpoint on 410.

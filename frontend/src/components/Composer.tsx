@@ -7,6 +7,7 @@ import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type
 import type { MentionCandidate } from "../client";
 import { insertMention, mentionQuery } from "../format";
 import { useClient, useHub, useT } from "../hooks";
+import { useSlashCommands } from "../crm/SlashCommands";
 import { ALLOWED_EXTENSIONS, MAX_FILES, formatSize, isImageName, pastedName, uploadFile, type Upload } from "./uploads";
 
 export interface ComposerHandle {
@@ -47,6 +48,7 @@ export function Composer({
         .slice(0, 8)
     : [];
   const open = options.length > 0;
+  const slash = useSlashCommands({ conversationId: id, threadRootId, text, setText, lang });
 
   const patchUpload = (key: string, patch: Partial<Upload>) =>
     setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
@@ -127,6 +129,10 @@ export function Composer({
   const canSend = !uploading && (text.trim().length > 0 || ready.length > 0);
   const submit = () => {
     if (!canSend) return;
+    if (!ready.length && slash.submit(text)) {
+      setText(""); // a slash command runs instead of being sent as a message
+      return;
+    }
     client.send(id, text, { threadRootId, attachments: ready.map((u) => u.attachment!) });
     if (!threadRootId) client.atBottom = true;
     setText("");
@@ -139,6 +145,7 @@ export function Composer({
     // While a Chinese IME composition is open, keys belong to the IME (isComposing, and
     // keyCode 229 for older Safari): Enter confirms the candidate, it must not send.
     if (composing.current || e.nativeEvent.isComposing || e.keyCode === 229) return;
+    if (slash.onKeyDown(e)) return;
     if (open) {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault();
@@ -171,6 +178,8 @@ export function Composer({
         submit();
       }}
     >
+      {slash.replies}
+      {slash.popup}
       {open && (
         <ul className="mentions" role="listbox" aria-label="@" id={listId}>
           {options.map((c, i) => (

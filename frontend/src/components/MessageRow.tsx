@@ -9,6 +9,7 @@ import type { Lang } from "../i18n";
 import { translate } from "../i18n";
 import type { Attachment, Me, Message, PendingMessage } from "../types";
 import { DocumentBlocks } from "../docs/DocCard";
+import { MessageBlocks } from "../crm/MessageBlocks";
 import { formatSize, isImageName } from "./uploads";
 
 export type Item =
@@ -265,6 +266,7 @@ export const MessageRow = memo(function MessageRow(props: RowProps) {
         ) : null}
         {files.length > 0 && !message?.deleted && <AttachmentList files={files} lang={lang} />}
         {message && !message.deleted && <DocumentBlocks blocks={message.blocks} />}
+        {message && !message.deleted && <MessageBlocks message={message} lang={lang} />}
         {item.message?.edited_at && !item.message.deleted && <span className="edited">{t("edited")}</span>}
         {!inThread && message && replies > 0 && (
           <button
