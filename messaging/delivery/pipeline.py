@@ -135,11 +135,17 @@ def collect(user_id: int, now: datetime | None = None) -> list[int]:
             cursor.save(update_fields=["recent_batches"])
             _defer("collect", user_id, datetime.fromisoformat(recent[0]) + timedelta(hours=1))
             return []
+        # Due at ``now`` (the sweep's clock), not at the wall clock of this line.
+        batch = {
+            "first_pending_id": rows[0].pk,
+            "last_pending_id": rows[-1].pk,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
         channels: list[NotifyDelivery] = [
-            NotifyDelivery(user=user, subscription=sub, first_pending_id=rows[0].pk, last_pending_id=rows[-1].pk)
-            for sub in PushSubscription.objects.filter(user=user)
+            NotifyDelivery(user=user, subscription=sub, **batch) for sub in PushSubscription.objects.filter(user=user)
         ] + [
-            NotifyDelivery(user=user, target=target, first_pending_id=rows[0].pk, last_pending_id=rows[-1].pk)
+            NotifyDelivery(user=user, target=target, **batch)
             for target in ForwardTarget.objects.filter(user=user, enabled=True)
         ]
         created = NotifyDelivery.objects.bulk_create(channels)

@@ -257,3 +257,17 @@ def test_collect_then_send_through_the_database_backend(
         job = sends.get()
         assert job.task.call(*job.args_kwargs["args"]) == "sent"
     assert len(receiver.to(path)) == 1
+
+
+def test_deliver_notifications_command(world: World, conv: int, receiver: Receiver) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = robot(world, world.member, receiver)
+    send(world, world.owner, conv, "@张三 命令")
+    PendingNotification.objects.update(created_at=timezone.now() - timedelta(minutes=1))
+    out = StringIO()
+    call_command("deliver_notifications", stdout=out)
+    assert out.getvalue().strip() == "1 notification(s) delivered"
+    assert len(receiver.to(path)) == 1
