@@ -67,10 +67,21 @@ export async function disablePush(): Promise<PushState> {
 }
 
 /** On start: if this browser is subscribed, make sure the server still has it (it drops
- * subscriptions the push service reports as gone; a browser may have renewed its own). */
+ * subscriptions the push service reports as gone; a browser may have renewed its own), and
+ * subscribe again if the server's key changed (a subscription is bound to the key). */
 export async function syncPush(): Promise<void> {
   if (!pushSupported() || Notification.permission !== "granted") return;
   const reg = await registration();
-  const sub = reg ? await reg.pushManager.getSubscription() : null;
-  if (sub) await notifyApi.subscribe(sub.toJSON()).catch(() => undefined);
+  let sub = reg ? await reg.pushManager.getSubscription() : null;
+  if (!reg || !sub) return;
+  try {
+    const key = base64UrlToBytes((await notifyApi.push()).vapid_public_key);
+    if (!sameKey(sub, key)) {
+      await sub.unsubscribe();
+      sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    }
+    await notifyApi.subscribe(sub.toJSON());
+  } catch {
+    // Offline or the push service unreachable: the next start tries again.
+  }
 }
