@@ -23,6 +23,7 @@ from django.db import transaction
 from django_tasks import task
 
 from crm_bridge.cards import card_ref
+from crm_bridge.events import RecordUpdatedPayload
 from crm_bridge.models import RecordLink, RecordSnapshot
 from messaging.eventlog import append_event
 
@@ -36,7 +37,7 @@ def linked_conversation_ids(snapshot_id: int) -> list[int]:
     return sorted(set(RecordLink.objects.filter(snapshot_id=snapshot_id).values_list("conversation_id", flat=True)))
 
 
-def record_updated_payload(snapshot: RecordSnapshot) -> dict[str, Any]:
+def record_updated_payload(snapshot: RecordSnapshot) -> RecordUpdatedPayload:
     return {
         "record": {
             "ref": card_ref(snapshot.source_id, snapshot.record_type, snapshot.key),
@@ -55,7 +56,7 @@ def do_publish_record_updated(snapshot: RecordSnapshot, conversation_ids: list[i
     for start in range(0, len(conversation_ids), CHUNK):
         with transaction.atomic():
             for conversation_id in conversation_ids[start : start + CHUNK]:
-                append_event(conversation_id, "record.updated", payload)
+                append_event(conversation_id, "record.updated", dict(payload))
     return len(conversation_ids)
 
 

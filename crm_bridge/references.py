@@ -30,6 +30,7 @@ from django_tasks import task
 from crm_bridge import access
 from crm_bridge.cache import read_through
 from crm_bridge.cards import card_ref
+from crm_bridge.events import RecordCardsPayload
 from crm_bridge.models import ErpSource, RecordLink, RecordSnapshot
 from crm_bridge.sources.base import RecordRef, RecordType, Source, SourceError
 from crm_bridge.sources.registry import build_source
@@ -139,7 +140,8 @@ def do_link_references(message: Message, snapshots: list[RecordSnapshot]) -> lis
         ]
     )
     refs = [card_ref(s.source_id, s.record_type, s.key) for s in snapshots]
-    append_event(message.conversation_id, "record.cards", {"message_id": message.pk, "refs": refs})
+    payload: RecordCardsPayload = {"message_id": message.pk, "refs": refs}
+    append_event(message.conversation_id, "record.cards", dict(payload))
     return refs
 
 

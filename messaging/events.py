@@ -148,6 +148,7 @@ EVENT_PAYLOADS: dict[str, type] = {
     "conversation.created": ConversationCreatedPayload,
     "message.new": MessageEventPayload,
     "message.edited": MessageEventPayload,
+    "message.updated": MessageEventPayload,
     "message.deleted": MessageEventPayload,
     "reaction.changed": ReactionChangedPayload,
     "pin.changed": PinChangedPayload,
