@@ -19,8 +19,9 @@ from decimal import Decimal
 from django.apps import apps
 
 from crm_bridge.models import ErpSource, RecordSnapshot
+from hub.access import access_workspace_admin
 from hub.errors import NotFound, PermissionDenied
-from hub.models import Member, PartnerOrg
+from hub.models import Member, PartnerOrg, User
 
 # (source, partner) → the party refs ("customer:42") that belong to that partner in that source.
 PartnerParties = Callable[[ErpSource, PartnerOrg], Iterable[str]]
@@ -64,6 +65,16 @@ def access_source(member: Member, source_id: int) -> ErpSource:
     if source is None:
         raise NotFound("ERP source")
     return source
+
+
+def access_source_admin(user: User, source_id: int) -> tuple[Member, ErpSource]:
+    """A source (enabled or not) for the owners and admins of its workspace: 404 for anyone
+    outside the workspace, 403 for its other members (hub.access.access_workspace_admin)."""
+    source = ErpSource.objects.filter(pk=source_id).first()
+    if source is None:
+        raise NotFound("ERP source")
+    member = access_workspace_admin(user, source.workspace_id)
+    return member, source
 
 
 def default_source(workspace_id: int) -> ErpSource | None:

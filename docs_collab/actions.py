@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -14,11 +16,13 @@ from django.utils import timezone
 from docs_collab import content, store
 from docs_collab.access import DocumentGrant, check_can_grant, document_role
 from docs_collab.events import DocAccessChangedMessage, DocReloadMessage, doc_group
-from docs_collab.models import DocMention, Document, DocumentPermission, DocVersion
+from docs_collab.models import DocImage, DocMention, Document, DocumentPermission, DocVersion
 from hub.errors import HubError, NotFound
 from hub.models import Member
+from hub.policy.quotas import check_storage_quota
 from messaging import access as messaging_access
 from messaging import actions as messaging_actions
+from messaging import attachments as files
 from messaging.models import Conversation
 from messaging.publish import group_send_on_commit
 
@@ -271,3 +275,47 @@ def do_notify_mentions(document_id: int, author_id: int | None, user_ids: set[in
                 continue
         notified.append(target.user_id)
     return notified
+
+
+# --- images ------------------------------------------------------------------------------------
+
+
+def image_url(image: DocImage) -> str:
+    return f"/api/v1/documents/{image.document_id}/images/{image.pk}"
+
+
+def check_upload_image(grant: DocumentGrant, upload: UploadedFile) -> DocImage:
+    """An image for the document: editors only, raster images only (PNG, JPEG, GIF, WebP — never
+    SVG or HTML), within the upload size limit and the workspace's storage quota."""
+    if not grant.can_edit:
+        raise HubError("document_edit_required", "you need edit access to add images", status=403)
+    size = upload.size or 0
+    if size > settings.HUB_UPLOAD_MAX_BYTES:
+        raise HubError("file_too_large", f"files are limited to {settings.HUB_UPLOAD_MAX_BYTES} bytes", status=413)
+    if size == 0:
+        raise HubError("empty_file", "the file is empty")
+    check_storage_quota(grant.document.workspace_id, size)
+    inspected = files.inspect_upload(upload)
+    if inspected.content_type not in files.SAFE_INLINE_TYPES:
+        raise HubError("not_an_image", "only PNG, JPEG, GIF and WebP images go into documents", status=415)
+    # Uploads share the person's send budget, as for attachments.
+    messaging_actions.check_send_rate(grant.member.user_id)
+    return do_upload_image(grant, upload, inspected)
+
+
+def do_upload_image(grant: DocumentGrant, upload: UploadedFile, inspected: files.Inspected) -> DocImage:
+    stored = files.save_upload(upload, inspected)
+    try:
+        return DocImage.objects.create(
+            document=grant.document,
+            uploader_id=grant.member.user_id,
+            file=stored,
+            original_name=inspected.display_name,
+            content_type=inspected.content_type,
+            size=upload.size or 0,
+            width=inspected.width,
+            height=inspected.height,
+        )
+    except Exception:
+        files.delete_stored(stored)  # no row, no file
+        raise

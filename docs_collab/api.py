@@ -7,14 +7,16 @@ import html
 from datetime import datetime
 from typing import Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from docs_collab import access, actions, presence, queries, room, search
-from docs_collab.models import DocumentPermission, DocVersion
+from docs_collab.models import DocImage, DocumentPermission, DocVersion
 from hub.access import access_member
 from hub.apicore import authed_user
-from hub.errors import HubError
+from hub.errors import HubError, NotFound
+from messaging import attachments as files
 from messaging.access import access_conversation
 
 router = Router(tags=["documents"])
@@ -70,6 +72,29 @@ class DocumentSearchOut(Schema):
 class MentionableOut(Schema):
     user_id: int
     name: str
+
+
+class ImageOut(Schema):
+    id: int
+    url: str  # what the editor's image node points at
+    width: int | None
+    height: int | None
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
 
 
 class PermissionIn(Schema):
@@ -250,3 +275,26 @@ def export_document(
     response["Content-Disposition"] = f'attachment; filename="document-{grant.document.pk}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@router.post("/documents/{document_id}/images", response={201: ImageOut}, openapi_extra=_UPLOAD_BODY)
+def upload_image(request: HttpRequest, document_id: int) -> Status:
+    """Multipart upload (field ``file``) of an image for the document; insert the returned
+    ``url`` as an image node. Read here (not as a ninja ``File``) so the size limit applies
+    while streaming, after access was checked."""
+    grant = access.access_document(authed_user(request), document_id)
+    request.upload_handlers = [files.SizeLimitHandler(settings.HUB_UPLOAD_MAX_BYTES), *request.upload_handlers]
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise HubError("invalid_request", "send the image as multipart/form-data in the field 'file'", status=422)
+    image = actions.check_upload_image(grant, upload)
+    return Status(201, {"id": image.pk, "url": actions.image_url(image), "width": image.width, "height": image.height})
+
+
+@router.get("/documents/{document_id}/images/{image_id}", response={200: None})
+def download_image(request: HttpRequest, document_id: int, image_id: int) -> StreamingHttpResponse:
+    grant = access.access_document(authed_user(request), document_id)
+    image = DocImage.objects.filter(pk=image_id, document=grant.document).first()
+    if image is None:
+        raise NotFound("image")
+    return files.file_response(image.file.name, image.content_type, image.original_name)

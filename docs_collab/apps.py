@@ -12,3 +12,7 @@ class DocsCollabConfig(AppConfig):
         # Imported for their side effects: the demo workspace gets a document; documents
         # register their search source.
         from docs_collab import demo, search  # noqa: F401
+        from docs_collab.queries import image_bytes
+        from hub.policy.quotas import register_storage_usage
+
+        register_storage_usage("docs_collab.images", image_bytes)

@@ -167,3 +167,22 @@ class DocMention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} mentioned in document {self.document_id}"
+
+
+class DocImage(models.Model):
+    """An image in a document, uploaded like a message attachment (same checks, same storage)
+    and served only to people who may read the document. The document's ``image`` node points
+    at it by URL."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="images")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(upload_to="doc-images/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Sum
 from pycrdt import Doc
 
 from docs_collab import access, content, store
-from docs_collab.models import DocActivity, Document, DocumentPermission, DocVersion
+from docs_collab.models import DocActivity, DocImage, Document, DocumentPermission, DocVersion
 from hub.models import Member, User
 
 
@@ -121,3 +122,9 @@ def mentionable(document: Document, q: str) -> list[dict[str, Any]]:
 def people(user_ids: list[int]) -> list[dict[str, Any]]:
     users = User.objects.in_bulk(user_ids)
     return [{"user_id": uid, "name": users[uid].name} for uid in user_ids if uid in users]
+
+
+def image_bytes(workspace_id: int) -> int:
+    """Storage taken by document images (counted in the workspace's storage quota)."""
+    total = DocImage.objects.filter(document__workspace_id=workspace_id).aggregate(total=Sum("size"))["total"]
+    return int(total or 0)

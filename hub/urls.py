@@ -9,6 +9,7 @@ from crm_bridge.api import router as records_router
 from crm_bridge.importer.api import router as erp_import_router
 from crm_bridge.rooms_api import router as record_rooms_router
 from crm_bridge.rules_api import router as erp_rules_router
+from crm_bridge.sources_api import router as erp_sources_router
 from docs_collab.api import router as docs_router
 from hub import health, metrics, views
 from hub.api import router as hub_router
@@ -34,6 +35,7 @@ api.add_router("", records_router)
 api.add_router("", erp_import_router)
 api.add_router("", record_rooms_router)
 api.add_router("", erp_rules_router)
+api.add_router("", erp_sources_router)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

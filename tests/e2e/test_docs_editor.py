@@ -281,3 +281,28 @@ def test_a_document_opened_offline_keeps_its_edits_and_syncs_them(new_context: A
     expect(alice.locator("[data-testid=doc-status]")).to_have_attribute("data-status", "saved", timeout=20_000)
     _, bob = open_doc(new_context, server, "bob@e2e.test", document_id)
     expect(editor(bob)).to_contain_text("出发前写的。火车上写的。", timeout=LIVE_TIMEOUT)
+
+
+def _png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (240, 160), (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_image_uploaded_into_a_document_shows_for_everyone(new_context: Any, server: Server) -> None:
+    setup = new_context().new_page()
+    sign_in(setup, "alice@e2e.test")
+    document_id = create_doc(setup, server, "产品图片")
+    _, alice = open_doc(new_context, server, "alice@e2e.test", document_id)
+    _, bob = open_doc(new_context, server, "bob@e2e.test", document_id)
+    type_at_end(alice, "新茶罐的样子：")
+    alice.locator("[data-testid=doc-image-input]").set_input_files(
+        files=[{"name": "茶罐.png", "mimeType": "image/png", "buffer": _png_bytes()}]
+    )
+    image = bob.locator(f"[data-testid=doc-editor] img[src^='/api/v1/documents/{document_id}/images/']")
+    expect(image).to_be_visible(timeout=LIVE_TIMEOUT)
+    bob.wait_for_function("img => img.complete && img.naturalWidth === 240", arg=image.element_handle())

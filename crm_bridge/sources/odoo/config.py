@@ -22,6 +22,9 @@ class OdooConfig(BaseModel):
     web_url: HttpUrl | None = None  # links on cards, if users reach Odoo at another address
     default_price_list: str = Field(default="标准价", max_length=80)  # label of the plain list price
     resilience: dict[str, Any] = Field(default_factory=dict)
+    # Which ERP parties belong to which partner organisation (guests see only theirs):
+    # {"<partner id>": ["customer:42"]} — read by crm_bridge.access.
+    partner_parties: dict[str, list[str]] = Field(default_factory=dict)
 
     @property
     def base_url(self) -> str:

@@ -15,8 +15,9 @@ list); a query parameter whose template is a list or object is sent JSON-encoded
 from __future__ import annotations
 
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from crm_bridge.sources.base import RecordType, Status, Transition
 
@@ -152,6 +153,18 @@ class RestConfig(_Strict):
     webhook: WebhookConfig = Field(default_factory=WebhookConfig)
     health_path: str = "/"
     resilience: dict[str, Any] = Field(default_factory=dict)
+    # Which ERP parties belong to which partner organisation (guests see only theirs):
+    # {"<partner id>": ["customer:42"]} — read by crm_bridge.access.
+    partner_parties: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from None
+        return value
 
     @property
     def base(self) -> str:

@@ -5,6 +5,7 @@
 import { Editor } from "@tiptap/core";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
+import Image from "@tiptap/extension-image";
 import { TaskItem, TaskList } from "@tiptap/extension-list";
 import { TableKit } from "@tiptap/extension-table";
 import StarterKit from "@tiptap/starter-kit";
@@ -46,8 +47,35 @@ function usePeople(session: DocSession): CollabUser[] {
   return people;
 }
 
-function Toolbar({ editor, disabled }: { editor: Editor; disabled: boolean }) {
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/** Upload images (from the picker, a paste or a drop) and insert them where the caret is. */
+async function insertImages(editor: Editor, documentId: number, files: File[], onError: (message: string) => void) {
+  for (const file of files.filter((f) => IMAGE_TYPES.includes(f.type))) {
+    try {
+      const image = await docsApi.uploadImage(documentId, file);
+      editor.chain().focus().setImage({ src: image.url, alt: file.name }).run();
+    } catch (error) {
+      onError((error as Error).message);
+    }
+  }
+}
+
+function imagesOf(data: DataTransfer | null): File[] {
+  return Array.from(data?.files ?? []).filter((f) => IMAGE_TYPES.includes(f.type));
+}
+
+function Toolbar({
+  editor,
+  disabled,
+  onImages,
+}: {
+  editor: Editor;
+  disabled: boolean;
+  onImages: (files: File[]) => void;
+}) {
   const t = useDocsT();
+  const picker = useRef<HTMLInputElement>(null);
   const [, force] = useState(0);
   useEffect(() => {
     const rerender = () => force((n) => n + 1);
@@ -111,6 +139,7 @@ function Toolbar({ editor, disabled }: { editor: Editor; disabled: boolean }) {
       active: editor.isActive("table"),
       run: () => chain().insertTable({ rows: 3, cols: 3, withHeaderRow: true }).run(),
     },
+    { key: "image", label: t("image"), text: "🖼", active: false, run: () => picker.current?.click() },
     { key: "code", label: t("codeBlock"), text: "</>", active: editor.isActive("codeBlock"), run: () => chain().toggleCodeBlock().run() },
     { key: "quote", label: t("quote"), text: "❝", active: editor.isActive("blockquote"), run: () => chain().toggleBlockquote().run() },
     { key: "undo", label: t("undo"), text: "↶", active: false, run: () => chain().undo().run() },
@@ -133,6 +162,18 @@ function Toolbar({ editor, disabled }: { editor: Editor; disabled: boolean }) {
           {b.text}
         </button>
       ))}
+      <input
+        ref={picker}
+        type="file"
+        hidden
+        multiple
+        accept={IMAGE_TYPES.join(",")}
+        data-testid="doc-image-input"
+        onChange={(e) => {
+          onImages(Array.from(e.target.files ?? []));
+          e.target.value = "";
+        }}
+      />
     </div>
   );
 }
@@ -193,6 +234,7 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
   const mount = useRef<HTMLDivElement>(null);
   const [editor, setEditor] = useState<Editor | null>(null);
   const [showVersions, setShowVersions] = useState(false);
+  const [uploadError, setUploadError] = useState<string | null>(null);
   const canEdit = (doc.role === "edit" || doc.role === "owner") && notice === null;
 
   useEffect(() => {
@@ -207,11 +249,27 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
         TaskList,
         TaskItem.configure({ nested: true }),
         TableKit.configure({ table: { resizable: false } }),
+        Image.configure({ allowBase64: false }),
         Collaboration.configure({ document: session.ydoc, field: "default" }),
         CollaborationCaret.configure({ provider: session.provider, user }),
         mentionExtension(doc.id, t("noMatches")),
       ],
-      editorProps: { attributes: { class: "doc-content", "aria-label": doc.title, "data-testid": "doc-editor" } },
+      editorProps: {
+        attributes: { class: "doc-content", "aria-label": doc.title, "data-testid": "doc-editor" },
+        // Pasted or dropped images are uploaded like attachments, never inlined as data: URLs.
+        handlePaste: (_view, event) => {
+          const files = imagesOf(event.clipboardData);
+          if (!files.length) return false;
+          void insertImages(instance, doc.id, files, setUploadError);
+          return true;
+        },
+        handleDrop: (_view, event) => {
+          const files = imagesOf((event as DragEvent).dataTransfer);
+          if (!files.length) return false;
+          void insertImages(instance, doc.id, files, setUploadError);
+          return true;
+        },
+      },
     });
     setEditor(instance);
     return () => {
@@ -277,7 +335,18 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
           {ended === "reload" ? t("reloadNeeded") : ended === "not_found" ? t("notFound") : t("accessEnded")}
         </div>
       )}
-      {editor && <Toolbar editor={editor} disabled={!canEdit || ended !== null} />}
+      {uploadError && (
+        <div className="doc-notice" role="alert" onClick={() => setUploadError(null)}>
+          {uploadError}
+        </div>
+      )}
+      {editor && (
+        <Toolbar
+          editor={editor}
+          disabled={!canEdit || ended !== null}
+          onImages={(files) => void insertImages(editor, doc.id, files, setUploadError)}
+        />
+      )}
       <div className="doc-body">
         <div className="doc-editor" ref={mount} />
         {showVersions && (

@@ -66,6 +66,22 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return response.status === 204 ? (undefined as T) : ((await response.json()) as T);
 }
 
+async function upload<T>(path: string, file: File): Promise<T> {
+  const form = new FormData();
+  form.append("file", file);
+  const response = await fetch(`/api/v1${path}`, {
+    method: "POST",
+    headers: { Accept: "application/json", "X-CSRFToken": readCookie("csrftoken") },
+    credentials: "same-origin",
+    body: form,
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
+  }
+  return (await response.json()) as T;
+}
+
 export const docsApi = {
   list: (workspaceId: number) => call<DocSummary[]>("GET", `/documents?workspace=${workspaceId}`),
   get: (id: number) => call<DocDetail>("GET", `/documents/${id}`),
@@ -82,6 +98,8 @@ export const docsApi = {
     ),
   mentionable: (id: number, q: string) =>
     call<{ user_id: number; name: string }[]>("GET", `/documents/${id}/mentionable?q=${encodeURIComponent(q)}`),
+  uploadImage: (id: number, file: File) =>
+    upload<{ id: number; url: string; width: number | null; height: number | null }>(`/documents/${id}/images`, file),
   search: (workspaceId: number, q: string) =>
     call<DocSearchHit[]>("GET", `/documents/search?workspace=${workspaceId}&q=${encodeURIComponent(q)}&limit=10`),
 };
