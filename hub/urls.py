@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from crm_bridge.api import router as records_router
+from crm_bridge.erplite.api import router as erplite_router
 from crm_bridge.importer.api import router as erp_import_router
 from crm_bridge.rooms_api import router as record_rooms_router
 from crm_bridge.rules_api import router as erp_rules_router
@@ -33,6 +34,7 @@ api.add_router("", search_router)
 api.add_router("", docs_router)
 api.add_router("", records_router)
 api.add_router("", erp_import_router)
+api.add_router("", erplite_router)
 api.add_router("", record_rooms_router)
 api.add_router("", erp_rules_router)
 api.add_router("", erp_sources_router)

@@ -5,13 +5,30 @@ all go through these."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from crm_bridge.erplite.models import ApprovalLimit, Note, PurchaseOrder, SalesOrder
+from crm_bridge.erplite.models import (
+    ApprovalLimit,
+    ErpRow,
+    Invoice,
+    Note,
+    Party,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SalesOrder,
+    SalesOrderLine,
+    Stock,
+    Warehouse,
+)
 from crm_bridge.sources.base import InvalidTransition, SourcePermissionDenied, Transition
+from hub.actions import audit
+from hub.errors import HubError
+from hub.models import Member
 
 SO = SalesOrder.State
 PO = PurchaseOrder.State
@@ -98,3 +115,107 @@ def do_log_note(workspace_id: int, record_type: str, record_id: int, body: str, 
     return Note.objects.create(
         workspace_id=workspace_id, record_type=record_type, record_id=record_id, body=body, author=author[:254]
     )
+
+
+# --- admin writes (the admin HTTP API) ------------------------------------------------------------
+
+
+class VersionMismatch(HubError):
+    status = 409
+
+    def __init__(self, row: ErpRow, expected: int) -> None:
+        super().__init__(
+            "version_conflict", f"{row} changed since you read it (version {expected}, now {row.version}): reload it"
+        )
+
+
+def _unique(model: type[ErpRow], workspace_id: int, exclude_pk: int | None = None, **key: str) -> None:
+    clash = model._default_manager.filter(workspace_id=workspace_id, **key)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise HubError("duplicate", f"{', '.join(key.values())} already exists", status=409)
+
+
+@transaction.atomic
+def do_update_row(actor: Member, row: ErpRow, changes: dict[str, Any], expected_version: int) -> ErpRow:
+    """Change some columns of one row if nobody changed it since the caller read it."""
+    locked = type(row)._default_manager.select_for_update().get(pk=row.pk)
+    if locked.version != expected_version:
+        raise VersionMismatch(locked, expected_version)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save()
+    audit(
+        "erplite.updated",
+        actor=actor.user,
+        workspace=actor.workspace_id,
+        target=locked,
+        fields=sorted(changes),
+    )
+    return locked
+
+
+@transaction.atomic
+def do_create_party(actor: Member, fields: dict[str, Any]) -> Party:
+    _unique(Party, actor.workspace_id, code=fields["code"])
+    party = Party.objects.create(workspace_id=actor.workspace_id, owner=actor.user, **fields)
+    audit("erplite.created", actor=actor.user, workspace=actor.workspace_id, target=party, code=party.code)
+    return party
+
+
+@transaction.atomic
+def do_create_product(actor: Member, fields: dict[str, Any]) -> Product:
+    _unique(Product, actor.workspace_id, sku=fields["sku"])
+    product = Product.objects.create(workspace_id=actor.workspace_id, owner=actor.user, **fields)
+    audit("erplite.created", actor=actor.user, workspace=actor.workspace_id, target=product, sku=product.sku)
+    return product
+
+
+@transaction.atomic
+def do_set_stock(
+    actor: Member, product: Product, warehouse: Warehouse, on_hand: Decimal, reserved: Decimal, reorder: Decimal | None
+) -> Stock:
+    if reserved > on_hand:
+        raise HubError("invalid_stock", f"reserved ({reserved}) is more than on hand ({on_hand})", status=422)
+    stock, _ = Stock.objects.select_for_update().get_or_create(
+        product=product, warehouse=warehouse, defaults={"workspace_id": actor.workspace_id, "owner": actor.user}
+    )
+    stock.on_hand, stock.reserved, stock.reorder_point = on_hand, reserved, reorder
+    stock.save()
+    audit("erplite.stock_set", actor=actor.user, workspace=actor.workspace_id, target=stock, on_hand=str(on_hand))
+    return stock
+
+
+@transaction.atomic
+def do_create_order(
+    actor: Member,
+    model: type[SalesOrder] | type[PurchaseOrder],
+    number: str,
+    party: Party,
+    lines: list[tuple[Product, Decimal, Decimal, Warehouse | None]],
+) -> SalesOrder | PurchaseOrder:
+    """A draft order with its lines (product, quantity, unit price, warehouse)."""
+    _unique(model, actor.workspace_id, number=number)
+    order = model._default_manager.create(workspace_id=actor.workspace_id, number=number, party=party, owner=actor.user)
+    if isinstance(order, SalesOrder):
+        SalesOrderLine.objects.bulk_create(
+            [SalesOrderLine(order=order, product=p, quantity=q, unit_price=u, warehouse=w) for p, q, u, w in lines]
+        )
+    else:
+        PurchaseOrderLine.objects.bulk_create(
+            [PurchaseOrderLine(order=order, product=p, quantity=q, unit_price=u, warehouse=w) for p, q, u, w in lines]
+        )
+    recompute_total(order)
+    audit("erplite.created", actor=actor.user, workspace=actor.workspace_id, target=order, number=number)
+    return order
+
+
+@transaction.atomic
+def do_create_invoice(actor: Member, fields: dict[str, Any]) -> Invoice:
+    _unique(Invoice, actor.workspace_id, number=fields["number"])
+    if fields["amount_due"] > fields["amount"]:
+        raise HubError("invalid_amount_due", "the amount due cannot exceed the invoice amount", status=422)
+    invoice = Invoice.objects.create(workspace_id=actor.workspace_id, owner=actor.user, **fields)
+    audit("erplite.created", actor=actor.user, workspace=actor.workspace_id, target=invoice, number=invoice.number)
+    return invoice

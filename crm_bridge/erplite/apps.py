@@ -8,4 +8,4 @@ class ErpLiteConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from crm_bridge.erplite import receivers  # noqa: F401  (connects the demo-data receiver)
+        import crm_bridge.erplite.receivers  # noqa: F401  (connects the cache feed and the demo data)
