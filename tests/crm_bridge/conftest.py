@@ -3,3 +3,4 @@ and the built-in source over it) live in ``erplite_fixtures``; add other groups 
 
 from tests.crm_bridge.chat_fixtures import channel, erp, shared  # noqa: F401
 from tests.crm_bridge.erplite_fixtures import demo, primed, source, source_row  # noqa: F401
+from tests.crm_bridge.remote_fixtures import erpnext_fake, erpnext_row, fresh_guards, odoo_fake, odoo_row  # noqa: F401

@@ -44,7 +44,9 @@ def erpnext_fake() -> Iterator[FakeERPNext]:
     fake.stop()
 
 
-def make_odoo_row(workspace: Any, fake: FakeOdoo, *, protocol: str = "jsonrpc", name: str = "Odoo", **config: Any) -> ErpSource:
+def make_odoo_row(
+    workspace: Any, fake: FakeOdoo, *, protocol: str = "jsonrpc", name: str = "Odoo", **config: Any
+) -> ErpSource:
     creds = {"password": fake_odoo.PASSWORD} if protocol == "jsonrpc" else {"api_key": fake_odoo.API_KEY}
     return ErpSource.objects.create(
         workspace=workspace,

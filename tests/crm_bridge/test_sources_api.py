@@ -12,7 +12,6 @@ from crm_bridge.models import ErpSource, RecordSnapshot
 from hub.models import AuditEvent
 from tests.crm_bridge.fakes import odoo as fake_odoo
 from tests.crm_bridge.fakes.odoo import FakeOdoo
-from tests.crm_bridge.remote_fixtures import fresh_guards, odoo_fake  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,13 +15,6 @@ from crm_bridge.sources.base import RecordType
 from crm_bridge.sync import SYNC_TYPES, sync_source
 from tests.crm_bridge.fakes import dataset as ds
 from tests.crm_bridge.fakes.odoo import FakeOdoo
-from tests.crm_bridge.remote_fixtures import (  # noqa: F401
-    erpnext_fake,
-    erpnext_row,
-    fresh_guards,
-    odoo_fake,
-    odoo_row,
-)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

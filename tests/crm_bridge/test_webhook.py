@@ -17,14 +17,7 @@ from crm_bridge.signals import record_changed
 from crm_bridge.sync import sync_source
 from tests.crm_bridge.fakes.erpnext import FakeERPNext
 from tests.crm_bridge.fakes.odoo import FakeOdoo
-from tests.crm_bridge.remote_fixtures import (  # noqa: F401
-    ODOO_WEBHOOK_SECRET,
-    erpnext_fake,
-    erpnext_row,
-    fresh_guards,
-    odoo_fake,
-    odoo_row,
-)
+from tests.crm_bridge.remote_fixtures import ODOO_WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
