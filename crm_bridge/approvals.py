@@ -262,7 +262,9 @@ def check_decide(member: Member, card: ApprovalCard, verb: str, comment: str) ->
 def _claim(member: Member, card: ApprovalCard, verb: str, comment: str) -> ApprovalAction | ActionResult:
     """Step 1: take the approval for this click, or say why this click does nothing."""
     approval = (
-        Approval.objects.select_for_update().select_related("decided_by", "snapshot__source").get(pk=card.approval_id)
+        Approval.objects.select_for_update(of=("self",))
+        .select_related("decided_by", "snapshot__source")
+        .get(pk=card.approval_id)
     )
     action = ApprovalAction.objects.filter(card=card, verb=verb, actor=member.user).first()
     if action is not None and action.outcome in _SETTLED:
