@@ -544,6 +544,17 @@ export class HubClient {
     this.setThread(rootId, (t) => (t ? { ...t, replies: mergeReplies(t.replies, replies) } : t));
   }
 
+  /** Replying follows the thread on the server (unless unfollowed before): re-read the flag. */
+  private afterOwnReply(reply: Message): void {
+    const rootId = reply.thread_root_id!;
+    this.updateThread(rootId, [reply]);
+    if (!this.state.threads[rootId] || this.state.threads[rootId].following) return;
+    api.thread(rootId, reply.seq).then(
+      (page) => this.setThread(rootId, (t) => (t ? { ...t, following: page.following } : t)),
+      () => undefined,
+    );
+  }
+
   private updateThreadRoot(root: Message): void {
     this.setThread(root.id, (t) => (t ? { ...t, root } : t));
   }
@@ -811,7 +822,7 @@ export class HubClient {
       });
       const conv = this.state.convs[pending.conversation_id];
       if (conv) this.setConv(receiveAck(conv, pending.client_id, message));
-      if (message.thread_root_id) this.updateThread(message.thread_root_id, [message]);
+      if (message.thread_root_id) this.afterOwnReply(message);
     } catch (err) {
       const conv = this.state.convs[pending.conversation_id];
       const error = err instanceof Error ? err.message : String(err);
@@ -860,7 +871,7 @@ export class HubClient {
       const convId = message?.conversation_id ?? this.findPending(clientId);
       const conv = convId !== undefined ? this.state.convs[convId] : undefined;
       if (conv) this.setConv(receiveAck(conv, clientId, message));
-      if (message?.thread_root_id) this.updateThread(message.thread_root_id, [message]);
+      if (message?.thread_root_id) this.afterOwnReply(message);
       return;
     }
     if (type === "error") {

@@ -92,11 +92,12 @@ export function ThreadPanel({ conversationId, rootId }: { conversationId: number
           </p>
         )}
         <ol className="messages">
-          {items.map((item, i) => (
+          {items.map((item, i) => [
             <MessageRow
               key={item.key}
               item={item}
-              first={i === 0 || items[i - 1].sender_id !== item.sender_id}
+              // The root stands alone; replies group by sender like the timeline.
+              first={i <= 1 || items[i - 1].sender_id !== item.sender_id}
               conversationId={conversationId}
               lang={lang}
               tz={tz}
@@ -106,15 +107,15 @@ export function ThreadPanel({ conversationId, rootId }: { conversationId: number
               saved={Boolean(item.message && savedIds?.[item.message.id])}
               receipt={false}
               inThread
-            />
-          ))}
-          {thread?.root && (
-            <li className="thread-count hint" data-testid="thread-reply-count">
-              {(thread.root.reply_count ?? thread.replies.length) === 1
-                ? t("oneReply")
-                : t("replies", { n: thread.root.reply_count ?? thread.replies.length })}
-            </li>
-          )}
+            />,
+            i === 0 && thread?.root ? (
+              <li key="count" className="thread-count hint" data-testid="thread-reply-count" role="separator">
+                {(thread.root.reply_count ?? thread.replies.length) === 1
+                  ? t("oneReply")
+                  : t("replies", { n: thread.root.reply_count ?? thread.replies.length })}
+              </li>
+            ) : null,
+          ])}
         </ol>
       </div>
       {thread?.root && !thread.root.deleted && <Composer id={conversationId} name="" threadRootId={rootId} />}
