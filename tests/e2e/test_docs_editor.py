@@ -109,6 +109,11 @@ def test_two_people_see_each_others_text_and_cursors_live(new_context: Any, serv
         "确认报价", timeout=LIVE_TIMEOUT
     )
 
+    # A rename reaches the other open editor at once.
+    alice.get_by_label("重命名").fill("联合编辑测试（定稿）")
+    alice.get_by_label("重命名").press("Enter")
+    expect(bob.get_by_label("重命名")).to_have_value("联合编辑测试（定稿）", timeout=LIVE_TIMEOUT)
+
 
 def test_edits_made_offline_sync_when_back_online(new_context: Any, server: Server) -> None:
     setup = new_context().new_page()

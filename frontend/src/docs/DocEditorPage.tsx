@@ -178,10 +178,27 @@ function Toolbar({
   );
 }
 
-function TitleField({ doc, canEdit }: { doc: DocDetail; canEdit: boolean }) {
+/** The title is the server's (PATCH /documents/{id}); a rename is also written into the Y.Doc's
+ *  "meta" map, which is not part of the content, only so that open editors see it at once. */
+function TitleField({ doc, canEdit, session }: { doc: DocDetail; canEdit: boolean; session: DocSession }) {
   const t = useDocsT();
   const [title, setTitle] = useState(doc.title);
   const [saved, setSaved] = useState(doc.title);
+  useEffect(() => {
+    const meta = session.ydoc.getMap<string>("meta");
+    const onChange = () => {
+      const live = meta.get("title");
+      // Only a rename newer than what the server told us on load: a rename made through the
+      // API alone (no editor) is not in the map, and an older map entry must not win over it.
+      const at = meta.get("renamedAt");
+      if (typeof live === "string" && live && typeof at === "string" && Date.parse(at) > Date.parse(doc.updated_at)) {
+        setSaved(live);
+        setTitle(live);
+      }
+    };
+    meta.observe(onChange);
+    return () => meta.unobserve(onChange);
+  }, [session, doc.updated_at]);
   const save = async () => {
     const next = title.trim();
     if (!next || next === saved) {
@@ -192,6 +209,11 @@ function TitleField({ doc, canEdit }: { doc: DocDetail; canEdit: boolean }) {
       const updated = await docsApi.rename(doc.id, next);
       setSaved(updated.title);
       setTitle(updated.title);
+      session.ydoc.transact(() => {
+        const meta = session.ydoc.getMap<string>("meta");
+        meta.set("title", updated.title);
+        meta.set("renamedAt", updated.updated_at);
+      });
     } catch {
       setTitle(saved);
     }
@@ -314,7 +336,7 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
         >
           ← {t("backToList")}
         </a>
-        <TitleField doc={doc} canEdit={doc.role === "edit" || doc.role === "owner"} />
+        <TitleField doc={doc} canEdit={doc.role === "edit" || doc.role === "owner"} session={session} />
         <span className={`doc-status doc-status-${status}`} data-testid="doc-status" data-status={status} role="status">
           {statusText}
         </span>
