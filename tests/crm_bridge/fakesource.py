@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -50,6 +51,8 @@ class FakeErp:
     notes: list[tuple[RecordRef, str, str]] = field(default_factory=list)
     # approver email → limit: the source's own check on write.
     limits: dict[str, Decimal] = field(default_factory=dict)
+    # Seconds a transition takes (widens the window for race tests).
+    transition_delay: float = 0.0
 
     def put(self, record: Record) -> Record:
         self.records[record.ref] = record
@@ -167,6 +170,8 @@ class FakeSource:
     ) -> Record:
         self._check_up()
         self.erp.calls.append(f"transition {ref} {action} by {actor}")
+        if self.erp.transition_delay:
+            time.sleep(self.erp.transition_delay)
         record = self.get(ref)
         if record.version != expected_version:
             raise VersionConflict("changed", current=record)
