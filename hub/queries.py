@@ -22,6 +22,7 @@ def me_payload(user: User) -> dict[str, object]:
         "display_name": user.name,
         "time_zone": user.time_zone,
         "language": user.language,
+        "mobile": user.mobile,
         "avatar_url": avatar_url(user),
         "workspaces": [{"id": m.workspace_id, "name": m.workspace.name, "role": m.role} for m in memberships],
     }

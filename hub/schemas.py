@@ -21,6 +21,7 @@ class MeOut(Schema):
     display_name: str
     time_zone: str
     language: str
+    mobile: str = ""
     avatar_url: str | None = None
     workspaces: list[WorkspaceRef]
 
@@ -29,7 +30,9 @@ class ProfileIn(Schema):
     display_name: str | None = Field(default=None, max_length=80)
     time_zone: str | None = Field(default=None, max_length=64)
     language: Literal["zh-hans", "en"] | None = None
-    mobile: str | None = Field(default=None, max_length=24, description="Mobile number (robot payloads @mention by it).")
+    mobile: str | None = Field(
+        default=None, max_length=24, description="Mobile number (robot payloads @mention by it)."
+    )
 
 
 class WorkspaceIn(Schema):

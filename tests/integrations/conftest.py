@@ -31,7 +31,9 @@ def conv(world: World) -> int:
 @pytest.fixture
 def make_hook(world: World, conv: int) -> Callable[..., dict[str, Any]]:
     def make(kind: str, name: str = "Grafana", **extra: Any) -> dict[str, Any]:
-        res = world.api(world.owner).post(f"/api/v1/conversations/{conv}/webhooks", {"kind": kind, "name": name, **extra})
+        res = world.api(world.owner).post(
+            f"/api/v1/conversations/{conv}/webhooks", {"kind": kind, "name": name, **extra}
+        )
         assert res.status_code == 201, res.content
         return dict(res.json())
 

@@ -106,3 +106,11 @@ async def test_bot_socket_streams_only_its_conversations(world: World) -> None:
     assert [f["type"] for f in seen] == ["error", "sync.done"] and seen[0]["code"] == "not_found"
     assert seen[1]["cursors"] == {}
     await sock.close()
+
+
+def test_people_set_the_mobile_number_robots_mention_them_by(world: World) -> None:
+    api = world.api(world.member)
+    assert api.patch("/api/v1/me", {"mobile": "+86 138-0013-8000"}).json()["mobile"] == "13800138000"
+    res = api.patch("/api/v1/me", {"mobile": "12"})
+    assert res.status_code == 400 and res.json()["error"]["code"] == "invalid_mobile"
+    assert api.patch("/api/v1/me", {"mobile": ""}).json()["mobile"] == ""

@@ -129,7 +129,8 @@ def test_payloads_cannot_impersonate_people_or_inject_markup(world: World, conv:
     res = post_json(
         hook["url"],
         {
-            "text": "<script>alert(1)</script> <javascript:alert(1)|点我> [x](javascript:alert(2)) <img src=x onerror=alert(3)>",
+            "text": "<script>alert(1)</script> <javascript:alert(1)|点我> [x](javascript:alert(2)) "
+            "<img src=x onerror=alert(3)>",
             "username": "王老板",
             "icon_url": "https://evil.example.com/boss.png",
             "blocks": [
@@ -177,3 +178,20 @@ def test_archived_conversation_refuses(world: World, conv: int, make_hook: Hook)
     assert world.api(world.owner).post(f"/api/v1/conversations/{conv}/archive", {}).status_code in (200, 204)
     res = post_json(hook["url"], {"text": "x"})
     assert (res.status_code, res.content) == (410, b"channel_is_archived")
+
+
+def test_the_integration_calls_are_in_the_openapi_document(db: Any) -> None:
+    from django.test import Client
+
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+    documented = {(method, path) for path, ops in paths.items() for method in ops}
+    for call in [
+        ("post", "/api/v1/conversations/{conversation_id}/webhooks"),
+        ("get", "/api/v1/conversations/{conversation_id}/webhooks"),
+        ("delete", "/api/v1/webhooks/{webhook_id}"),
+        ("post", "/api/v1/workspaces/{ws}/bots"),
+        ("post", "/api/v1/workspaces/{ws}/bots/{bot_id}/subscriptions"),
+        ("get", "/api/v1/subscriptions/{subscription_id}/deliveries"),
+        ("post", "/api/v1/workspaces/{ws}/app-commands"),
+    ]:
+        assert call in documented, call
