@@ -3,6 +3,8 @@ test", see the result; a refused robot shows its reason; the URL's key is never 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -59,3 +61,59 @@ def test_add_a_robot_and_send_a_test(new_context: Any, server: Server, receiver:
         """async () => (await (await fetch('/api/v1/me/notifications')).json()).push_preview === 'first_line'"""
     )
     screenshot(page, "notify-settings")
+
+
+def until(page: Any, probe: Callable[[], Any], attempts: int = 100) -> Any:
+    """Poll ``probe`` (every 100 ms, 10 s at most) until it returns something truthy. Waiting
+    through the page lets Playwright deliver DevTools events meanwhile (time.sleep would not)."""
+    for _ in range(attempts):
+        value = probe()
+        if value:
+            return value
+        page.wait_for_timeout(100)
+    raise AssertionError("gave up waiting")
+
+
+def test_service_worker_shows_a_push_and_routes_its_click(new_context: Any, server: Server) -> None:
+    """A push delivered to the real service worker (Chromium's DevTools protocol stands in for
+    the push service) becomes a notification with its tag and path; the click handler's message
+    routes the open app to the conversation."""
+    context = new_context(service_workers="allow")
+    context.grant_permissions(["notifications"], origin=server.url)
+    page = context.new_page()
+    sign_in(page, "bob@e2e.test")
+    page.wait_for_function("async () => { const r = await navigator.serviceWorker.ready; return !!r.active; }")
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    scope = server.url + "/"
+    ours = until(page, lambda: [r for r in registrations if r["scopeURL"] == scope and not r.get("isDeleted")])
+    path = f"/app/w/{server.ids['workspace']}/c/{server.ids['chat']}/"
+    payload = {"title": "王小明 在 #销售部 提到了你", "body": "@Bob 看一下报价", "path": path, "tag": "conv-1"}
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": server.url, "registrationId": ours[0]["registrationId"], "data": json.dumps(payload)},
+    )
+    shown = until(
+        page,
+        lambda: page.evaluate(
+            """async () => {
+                 const r = await navigator.serviceWorker.ready;
+                 const list = await r.getNotifications();
+                 return list.map((n) => ({title: n.title, body: n.body, tag: n.tag, path: n.data.path}));
+               }"""
+        ),
+    )
+    assert shown == [{"title": payload["title"], "body": payload["body"], "tag": "conv-1", "path": path}]
+    # What notificationclick does with an open window: post {type: "hub.open", path} to it.
+    worker = context.service_workers[0]
+    worker.evaluate(
+        """async (path) => {
+             const windows = await self.clients.matchAll({type: "window", includeUncontrolled: true});
+             windows.forEach((w) => w.postMessage({type: "hub.open", path}));
+           }""",
+        path,
+    )
+    page.wait_for_url(f"**{path}")
+    page.wait_for_function(f"() => window.__hub.state.activeId === {server.ids['chat']}")
