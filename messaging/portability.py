@@ -264,7 +264,7 @@ class MessagingContributor:
                     "sender_id", "client_id"
                 )
             )
-            created = []
+            kept: list[tuple[dict[str, Any], Message]] = []
             for row in chunk:
                 conv_id = ctx.ids.get("conversation", row["conversation"])
                 sender_id = ctx.user(row["sender"])
@@ -276,47 +276,46 @@ class MessagingContributor:
                     # The same person's original message lives on this deployment too (a copy of
                     # a workspace): a derived id keeps (sender, client_id) unique.
                     client_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{source}/{client_id}")
-                created.append(
-                    Message(
-                        conversation_id=conv_id,
-                        seq=len(old_seqs[conv_id]),
-                        sender_id=sender_id,
-                        client_id=client_id,
-                        body=row["body"],
-                        html=row["html"],
-                        blocks=row.get("blocks") or [],
-                        reply_count=row.get("reply_count", 0),
-                        last_reply_at=row.get("last_reply_at"),
-                        mentions=[u for u in (ctx.user(m) for m in row.get("mentions", [])) if u is not None],
-                        mentions_all=row.get("mentions_all", False),
-                        created_at=row["created_at"],
-                        edited_at=row.get("edited_at"),
-                        deleted_at=row.get("deleted_at"),
-                        deleted_by_id=ctx.user(row.get("deleted_by")),
-                    )
+                message = Message(
+                    conversation_id=conv_id,
+                    seq=len(old_seqs[conv_id]),
+                    sender_id=sender_id,
+                    client_id=client_id,
+                    body=row["body"],
+                    html=row["html"],
+                    blocks=row.get("blocks") or [],
+                    thread_root_id=ctx.ids.get("message", row.get("thread_root")),
+                    reply_count=row.get("reply_count", 0),
+                    last_reply_at=row.get("last_reply_at"),
+                    mentions=[u for u in (ctx.user(m) for m in row.get("mentions", [])) if u is not None],
+                    mentions_all=row.get("mentions_all", False),
+                    created_at=row["created_at"],
+                    edited_at=row.get("edited_at"),
+                    deleted_at=row.get("deleted_at"),
+                    deleted_by_id=ctx.user(row.get("deleted_by")),
                 )
-            # One by one within the chunk: a reply's root (earlier in seq) must have its new id.
-            for message, row in zip(created, [r for r in chunk if self._kept(ctx, r)], strict=True):
-                message.thread_root_id = ctx.ids.get("message", row.get("thread_root"))
-                message.save(force_insert=True)
+                kept.append((row, message))
+            Message.objects.bulk_create([m for _, m in kept])
+            # A reply whose root is in the same chunk learns the root's new id only now.
+            late_roots = []
+            for row, message in kept:
                 ctx.ids.set("message", row["id"], message.pk)
                 if row.get("forwarded_from") is not None:
                     forwarded.append((message.pk, row["forwarded_from"]))
-            self._import_details(ctx, [r for r in chunk if self._kept(ctx, r)])
+                if row.get("thread_root") is not None and message.thread_root_id is None:
+                    message.thread_root_id = ctx.ids.get("message", row["thread_root"])
+                    late_roots.append(message)
+            Message.objects.bulk_update(late_roots, ["thread_root_id"])
+            self._import_details(ctx, kept)
             ctx.advance(len(chunk))
         for new_id, old_source in forwarded:
             Message.objects.filter(pk=new_id).update(forwarded_from_id=ctx.ids.get("message", old_source))
         return {k: sorted(v) for k, v in old_seqs.items()}
 
-    @staticmethod
-    def _kept(ctx: ImportContext, row: dict[str, Any]) -> bool:
-        return ctx.ids.get("conversation", row["conversation"]) is not None and ctx.user(row["sender"]) is not None
-
-    def _import_details(self, ctx: ImportContext, rows: list[dict[str, Any]]) -> None:
+    def _import_details(self, ctx: ImportContext, kept: list[tuple[dict[str, Any], Message]]) -> None:
         edits, reactions, mentions = [], [], []
-        for row in rows:
-            message_id = ctx.ids.require("message", row["id"])
-            conv_id = ctx.ids.require("conversation", row["conversation"])
+        for row, message in kept:
+            message_id, conv_id = message.pk, message.conversation_id
             for e in row.get("edits", []):
                 editor = ctx.user(e["edited_by"])
                 if editor is not None:
@@ -335,13 +334,10 @@ class MessagingContributor:
                         Reaction(message_id=message_id, user_id=user_id, emoji=r["emoji"], created_at=r["created_at"])
                     )
             if row.get("deleted_at") is None:
-                new_seq = Message.objects.filter(pk=message_id).values_list("seq", flat=True).get()
-                for old_user in row.get("mentions", []):
-                    user_id = ctx.user(old_user)
-                    if user_id is not None:
-                        mentions.append(
-                            Mention(message_id=message_id, user_id=user_id, conversation_id=conv_id, seq=new_seq)
-                        )
+                for user_id in message.mentions:
+                    mentions.append(
+                        Mention(message_id=message_id, user_id=user_id, conversation_id=conv_id, seq=message.seq)
+                    )
         MessageEdit.objects.bulk_create(edits)
         Reaction.objects.bulk_create(reactions, ignore_conflicts=True)
         Mention.objects.bulk_create(mentions, ignore_conflicts=True)
