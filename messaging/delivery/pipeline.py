@@ -206,12 +206,16 @@ def send(delivery_id: int, now: datetime | None = None) -> str:
     if not claimed:
         return "skipped"
     delivery = NotifyDelivery.objects.select_related("user", "subscription", "target").get(pk=delivery_id)
+    channel: PushSubscription | ForwardTarget | None = delivery.subscription or delivery.target
+    assert channel is not None  # the check constraint: exactly one of them
+    # Since the batch was made, the browser may have been taken over by someone else signing in
+    # on it (the subscription moved to them), or the target switched off: not theirs to see.
+    if channel.user_id != delivery.user_id or (isinstance(channel, ForwardTarget) and not channel.enabled):
+        return _finish(delivery, NotifyDelivery.Status.DROPPED, now)
     rows = _rows(delivery.user_id, pk__gte=delivery.first_pending_id, pk__lte=delivery.last_pending_id)
     notice = compose.compose(delivery.user, rows)
     if notice is None:
         return _finish(delivery, NotifyDelivery.Status.DROPPED, now)
-    channel: PushSubscription | ForwardTarget | None = delivery.subscription or delivery.target
-    assert channel is not None  # the check constraint: exactly one of them
     outcome = attempt(channel, notice)
     note_outcome(channel, outcome, now)
     if outcome.gone:

@@ -283,3 +283,13 @@ def test_secrets_never_reach_the_logs(world: World, conv: int, receiver: Receive
     errors = " ".join(NotifyDelivery.objects.values_list("last_error", flat=True))
     errors += " ".join(ForwardTarget.objects.values_list("last_error", flat=True))
     assert errors.strip() and KEY not in errors
+
+
+def test_switching_a_target_off_stops_a_batch_already_made(world: World, conv: int, receiver: Receiver) -> None:
+    target_id = add_target(world, world.member, "wecom", receiver.url(f"/cgi-bin/webhook/send?key={KEY}"))
+    send(world, world.owner, conv, "@张三 hi")
+    start = later()
+    pipeline.collect(world.member.user.pk, start)
+    world.api(world.member).patch(f"/api/v1/me/notify/targets/{target_id}", {"enabled": False})
+    assert pipeline.run_due(start) == 0
+    assert receiver.requests == [] and NotifyDelivery.objects.get().status == "dropped"

@@ -219,3 +219,19 @@ def test_send_test_push_reports_each_browser(world: World, receiver: Receiver) -
     assert results[ok_id]["ok"] is True and results[ok_id]["detail"] == ""
     assert results[broken_id]["ok"] is False and "HTTP 400" in results[broken_id]["detail"]
     assert ok.decrypt(receiver.to("/push/ok")[0].body)["title"] == "小微 Hub 测试通知"
+
+
+def test_a_browser_taken_over_by_someone_else_gets_none_of_the_first_persons_batch(
+    world: World, conv: int, receiver: Receiver
+) -> None:
+    """Someone else signs in on the shop computer between batching and sending."""
+    browser = Browser(receiver.url("/push/shared"))
+    receiver.answer("/push/", (201, {}))
+    subscribe(world, world.member, browser)
+    send(world, world.owner, conv, "@张三 机密报价")
+    start = later()
+    pipeline.collect(world.member.user.pk, start)
+    subscribe(world, world.member2, browser)
+    assert pipeline.run_due(start) == 0
+    assert receiver.to("/push/") == []
+    assert NotifyDelivery.objects.get().status == "dropped"
