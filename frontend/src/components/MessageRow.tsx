@@ -191,7 +191,10 @@ export const MessageRow = memo(function MessageRow(props: RowProps) {
       data-client-id={item.pending?.client_id ?? item.message?.client_id}
       data-testid={item.pending ? "pending-message" : "message"}
       onKeyDown={(e) => {
-        if (e.key === "Escape" && menu) setMenu(false);
+        if (e.key === "Escape" && menu) {
+          e.preventDefault();
+          setMenu(false);
+        }
       }}
     >
       {first ? (
@@ -240,7 +243,10 @@ export const MessageRow = memo(function MessageRow(props: RowProps) {
               autoFocus
               onChange={(e) => setDraft(e.target.value)}
               onKeyDown={(e) => {
-                if (e.key === "Escape") setEditing(false);
+                if (e.key === "Escape") {
+                  e.preventDefault(); // closes the editor, not the panel around it
+                  setEditing(false);
+                }
                 if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
                   e.preventDefault();
                   void saveEdit();

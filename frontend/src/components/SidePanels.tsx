@@ -20,7 +20,14 @@ function PanelFrame({
   const client = useClient();
   const t = useT();
   return (
-    <aside className="side-panel" aria-label={title} data-testid={testId}>
+    <aside
+      className="side-panel"
+      aria-label={title}
+      data-testid={testId}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !e.defaultPrevented) client.openPanel(null);
+      }}
+    >
       <header className="panel-head">
         <button type="button" className="back" onClick={() => client.openPanel(null)} aria-label={t("back")}>
           ‹

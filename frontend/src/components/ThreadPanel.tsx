@@ -52,7 +52,15 @@ export function ThreadPanel({ conversationId, rootId }: { conversationId: number
 
   const close = () => client.openPanel(null);
   return (
-    <aside className="side-panel thread-panel" aria-label={t("thread")} data-testid="thread-panel">
+    <aside
+      className="side-panel thread-panel"
+      aria-label={t("thread")}
+      data-testid="thread-panel"
+      onKeyDown={(e) => {
+        // Escape in the composer with an open @ list closes the list, not the panel.
+        if (e.key === "Escape" && !e.defaultPrevented) close();
+      }}
+    >
       <header className="panel-head">
         <button type="button" className="back" onClick={close} aria-label={t("back")}>
           ‹
