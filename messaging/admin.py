@@ -87,3 +87,7 @@ class NotificationPrefsAdmin(admin.ModelAdmin[NotificationPrefs]):
 class PendingNotificationAdmin(ReadOnlyAdmin):
     list_display = ("id", "user", "reason", "conversation", "seq", "created_at", "emailed_at")
     list_filter = ("reason",)
+
+
+# Notification channels (Web Push, forwarding): their admin pages live beside them.
+from messaging.delivery import admin as delivery_admin  # noqa: E402, F401

@@ -293,3 +293,20 @@ def test_switching_a_target_off_stops_a_batch_already_made(world: World, conv: i
     world.api(world.member).patch(f"/api/v1/me/notify/targets/{target_id}", {"enabled": False})
     assert pipeline.run_due(start) == 0
     assert receiver.requests == [] and NotifyDelivery.objects.get().status == "dropped"
+
+
+def test_admin_pages_show_health_but_no_secret(world: World, conv: int, receiver: Receiver, admin_client: Any) -> None:
+    add_target(world, world.member, "dingtalk", receiver.url(f"/robot/send?access_token={KEY}"), secret="SECadmin9")
+    send(world, world.owner, conv, "@张三 hi")
+    pipeline.run_due(later())
+    target = ForwardTarget.objects.get()
+    for url in [
+        "/admin/messaging/forwardtarget/",
+        f"/admin/messaging/forwardtarget/{target.pk}/change/",
+        "/admin/messaging/notifydelivery/",
+        "/admin/messaging/pushsubscription/",
+    ]:
+        res = admin_client.get(url)
+        assert res.status_code == 200, url
+        assert KEY not in res.content.decode() and "SECadmin9" not in res.content.decode()
+    assert admin_client.get("/admin/messaging/forwardtarget/add/").status_code == 403
