@@ -56,6 +56,16 @@ def partner_parties(source: ErpSource, partner: PartnerOrg) -> set[str]:
     return set(resolver(source, partner))
 
 
+def _guest_parties(member: Member, source: ErpSource) -> set[str]:
+    """``partner_parties`` of a guest, memoised on the member object: a page of cards asks once
+    per source, not once per card. (Member objects live for one request or task.)"""
+    assert member.partner is not None
+    memo: dict[int, set[str]] = member.__dict__.setdefault("_crm_partner_parties", {})
+    if source.pk not in memo:
+        memo[source.pk] = partner_parties(source, member.partner)
+    return memo[source.pk]
+
+
 # --- sources -----------------------------------------------------------------------------------
 
 
@@ -100,7 +110,7 @@ def can_view_record(member: Member, snapshot: RecordSnapshot) -> bool:
         return True
     if member.partner is None or not snapshot.party_key:
         return False
-    return f"{snapshot.party_type}:{snapshot.party_key}" in partner_parties(snapshot.source, member.partner)
+    return f"{snapshot.party_type}:{snapshot.party_key}" in _guest_parties(member, snapshot.source)
 
 
 def check_view_record(member: Member, snapshot: RecordSnapshot) -> None:

@@ -128,3 +128,27 @@ def test_card_lines_are_capped(world: World, erp: Erp) -> None:
 
     built = build_card(Member.objects.get(user=world.member.user, workspace=world.workspace), snapshot)
     assert len(built["lines"]) == 5 and built["more_lines"] == 3
+
+
+@pytest.mark.parametrize("persona", ["member", "guest"])
+def test_a_page_of_cards_costs_the_same_queries_for_2_or_5(world: World, erp: Erp, persona: str) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sid = erp.source.pk
+    all_refs = [
+        f"{sid}:sales_order:11",
+        f"{sid}:customer:1",
+        f"{sid}:invoice:31",
+        f"{sid}:sales_order:12",
+        f"{sid}:customer:2",
+    ]
+    api = world.api(getattr(world, persona))
+    api.get("/api/v1/records/cards", workspace=world.workspace.pk, refs=all_refs)  # cache them all
+    counts = []
+    for refs in (all_refs[:2], all_refs):
+        with CaptureQueriesContext(connection) as queries:
+            res = api.get("/api/v1/records/cards", workspace=world.workspace.pk, refs=refs)
+        assert res.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

@@ -127,3 +127,11 @@ def test_source_down_skips_unknown_but_uses_cached_numbers(
         send(world, world.member, channel, "再看 SO-1001 和 SO-1002")
     sid = erp.source.pk
     assert cards_events(world, channel)[-1]["refs"] == [f"{sid}:sales_order:11"]  # the cached one, shown stale
+
+
+def test_a_plain_message_costs_no_query(world: World, erp: Erp, channel: int, django_assert_num_queries: Any) -> None:
+    from crm_bridge.references import on_event_logged
+
+    frame = {"type": "message.new", "message": {"id": 1, "body": "今天下午三点开会，记得带样品", "blocks": []}}
+    with django_assert_num_queries(0):
+        on_event_logged(None, conversation_id=channel, event_type="message.new", frame=frame)
