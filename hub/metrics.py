@@ -263,6 +263,7 @@ class SocketMetricsMiddleware:
             return
         endpoint = "/ws/docs/" if str(scope.get("path", "")).startswith("/ws/docs/") else "/ws/"
         accepted = False
+        started = time.perf_counter()
 
         async def counting_send(message: dict[str, Any]) -> None:
             nonlocal accepted
@@ -270,6 +271,7 @@ class SocketMetricsMiddleware:
                 accepted = True
                 SOCKETS_OPEN.labels(endpoint=endpoint).inc()
                 SOCKETS_ACCEPTED.labels(endpoint=endpoint).inc()
+                access_logger.info("WS %s open", endpoint, extra={"route": endpoint})
             await send(message)
 
         token = request_id_var.set(request_id_from_headers(scope.get("headers", [])))
@@ -278,4 +280,6 @@ class SocketMetricsMiddleware:
         finally:
             if accepted:
                 SOCKETS_OPEN.labels(endpoint=endpoint).dec()
+                seconds = round(time.perf_counter() - started, 3)
+                access_logger.info("WS %s closed", endpoint, extra={"route": endpoint, "open_seconds": seconds})
             request_id_var.reset(token)

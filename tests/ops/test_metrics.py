@@ -179,6 +179,26 @@ def test_json_log_lines_carry_the_request_id(caplog: Any) -> None:
     assert set(line) >= {"ts", "level", "logger", "msg", "pid"}
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("socket_env")
+async def test_socket_log_lines_carry_the_connections_request_id(world: World, caplog: Any) -> None:
+    from channels.testing import WebsocketCommunicator
+
+    from hub.asgi import application
+
+    headers = [(b"authorization", f"Bearer {world.member.token}".encode()), (b"x-request-id", b"sock-42")]
+    with caplog.at_level(logging.INFO, logger="hub.access"):
+        comm = WebsocketCommunicator(application, "/ws/", headers=headers)
+        connected, _ = await comm.connect(timeout=10)
+        assert connected
+        await comm.disconnect()
+    lines = [r for r in caplog.records if r.name == "hub.access" and r.getMessage().startswith("WS /ws/")]
+    assert [r.getMessage() for r in lines] == ["WS /ws/ open", "WS /ws/ closed"]
+    for record in lines:
+        RequestIdFilter().filter(record)
+        assert json.loads(JsonFormatter().format(record))["request_id"] == "sock-42"
+
+
 def test_socket_request_id_comes_from_the_upgrade_header() -> None:
     assert metrics.request_id_from_headers([(b"X-Request-ID", b"abc-123")]) == "abc-123"
     generated = metrics.request_id_from_headers([(b"x-request-id", b"bad\nvalue")])
