@@ -214,18 +214,12 @@ class ResilientSource:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.inner = inner
+        self.kind = inner.kind
+        self.label = inner.label
         self.guard = guard
         self.policy = guard.policy
         self._sleep = sleep
         self._jitter = jitter
-
-    @property
-    def kind(self) -> str:  # type: ignore[override]
-        return self.inner.kind
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return self.inner.label
 
     # --- the machinery ---------------------------------------------------------------------
 

@@ -1,15 +1,19 @@
 """The ``changes_since`` cursor of the remote adapters (Odoo, REST): incremental by modification
 time, with a look-back window, safe to page through while records keep changing.
 
-A *pass* reads every record modified in ``[since, until]``, ordered by (modified, id), page by
-page with an offset. ``until`` is fixed when the pass starts, so records modified during the
-pass fall outside it and the offsets stay stable (nothing skipped, no endless paging). When a
-pass is done the cursor remembers ``until``; the next pass starts at ``until - lookback``.
-The overlap catches what clocks and transactions hide: a server clock behind ours, and a
-record whose modification time was stamped when its transaction began but that committed
-after we read past it (Odoo stamps ``write_date`` at transaction start). The overlap is
-re-read on every pass; the consumer's upserts are idempotent, so that costs only a little
-traffic.
+A *pass* reads every record modified in ``[since, until]`` (``until`` fixed when the pass
+starts), page by page in (modified, id) order. Pages continue *after the last record seen* —
+keyset paging: ``modified > t or (modified = t and id > k)`` — so a record that changes during
+the pass just moves behind the position and nothing shifts or gets skipped (offset paging
+would skip one record per change). Sources whose API cannot express that condition fall back
+to offsets (``position`` is then None and ``offset`` counts).
+
+When a pass is done the cursor remembers ``until``; the next pass starts at
+``until - lookback``. The overlap catches what clocks and transactions hide: a server clock
+behind ours, and a record whose modification time was stamped when its transaction began but
+that committed after we read past it (Odoo stamps ``write_date`` at transaction start). The
+overlap is re-read on every pass; the consumer's upserts are idempotent, so that costs only a
+little traffic.
 
 The cursor is opaque JSON holding one such state per record type.
 """
@@ -32,7 +36,9 @@ _UNTIL_SLACK = timedelta(seconds=1)
 class Window:
     since: datetime | None  # None = from the beginning
     until: datetime
-    offset: int
+    offset: int = 0
+    # Keyset position: the (raw modification time, id) of the last record read in this pass.
+    after: tuple[str, str] | None = None
 
 
 def plan(
@@ -48,34 +54,51 @@ def plan(
     windows: dict[RecordType, Window] = {}
     for record_type in types:
         state = states.get(str(record_type)) or {}
-        if "until" in state and "offset" in state:  # mid-pass
+        if "until" in state:  # mid-pass
             since = datetime.fromisoformat(state["since"]) if state.get("since") else None
-            windows[record_type] = Window(since, datetime.fromisoformat(state["until"]), int(state["offset"]))
+            after = tuple(state["after"]) if state.get("after") else None
+            windows[record_type] = Window(
+                since,
+                datetime.fromisoformat(state["until"]),
+                int(state.get("offset", 0)),
+                after,
+            )
         elif "next" in state:  # a pass finished: start the next one, overlapping
             start = datetime.fromisoformat(state["next"]) - lookback
-            windows[record_type] = Window(start, now + _UNTIL_SLACK, 0)
+            windows[record_type] = Window(start, now + _UNTIL_SLACK)
         else:
-            windows[record_type] = Window(None, now + _UNTIL_SLACK, 0)
+            windows[record_type] = Window(None, now + _UNTIL_SLACK)
     return windows
 
 
-def advance(windows: dict[RecordType, Window], fetched: dict[RecordType, int], page_size: int) -> tuple[str, bool]:
-    """The cursor after reading ``fetched[type]`` records of each window; ``more`` when some
-    window returned a full page (another call may return more right away)."""
+@dataclass(frozen=True)
+class Page:
+    count: int
+    last: tuple[str, str] | None  # (raw modification time, id) of the page's last record
+    keyset: bool = True  # False: the source pages by offset
+
+
+def advance(windows: dict[RecordType, Window], pages: dict[RecordType, Page], page_size: int) -> tuple[str, bool]:
+    """The cursor after reading one page per window; ``more`` when some window returned a full
+    page (another call may return more right away)."""
     states: dict[str, dict[str, object]] = {}
     more = False
     for record_type, window in windows.items():
-        count = fetched.get(record_type, 0)
-        if count >= page_size:
+        page = pages.get(record_type, Page(0, None))
+        if page.count >= page_size:
             more = True
-            states[str(record_type)] = {
+            state: dict[str, object] = {
                 "since": window.since.isoformat() if window.since else None,
                 "until": window.until.isoformat(),
-                "offset": window.offset + count,
             }
+            if page.keyset and page.last is not None:
+                state["after"] = list(page.last)
+            else:
+                state["offset"] = window.offset + page.count
+            states[str(record_type)] = state
         else:
             states[str(record_type)] = {"next": window.until.isoformat()}
-    return json.dumps(states, sort_keys=True), more
+    return json.dumps(states, sort_keys=True, ensure_ascii=False), more
 
 
 def utc(dt: datetime) -> datetime:

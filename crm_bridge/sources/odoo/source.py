@@ -534,15 +534,20 @@ class OdooSource:
             cursor, types, now=datetime.now(UTC), lookback=timedelta(seconds=self.config.lookback_seconds)
         )
         records: list[Record] = []
-        fetched: dict[RecordType, int] = {}
+        pages: dict[RecordType, window.Page] = {}
         for record_type, w in windows.items():
             domain: list[Any] = [["write_date", "<=", format_datetime(w.until)]]
-            if w.since is not None:
+            if w.after is not None:
+                # Keyset: strictly after the last record read in this pass.
+                stamp, key = w.after
+                domain += ["|", ["write_date", ">", stamp], "&", ["write_date", "=", stamp], ["id", ">", int(key)]]
+            elif w.since is not None:
                 domain.append(["write_date", ">=", format_datetime(w.since)])
-            rows = self._search_read(record_type, domain, limit=page, offset=w.offset, order="write_date asc, id asc")
-            fetched[record_type] = len(rows)
+            rows = self._search_read(record_type, domain, limit=page, order="write_date asc, id asc")
+            last = (text(rows[-1].get("write_date")), str(rows[-1]["id"])) if rows else None
+            pages[record_type] = window.Page(len(rows), last)
             records.extend(self._records(record_type, rows))
-        new_cursor, more = window.advance(windows, fetched, page)
+        new_cursor, more = window.advance(windows, pages, page)
         records.sort(key=lambda r: (r.updated_at, str(r.ref.type), r.ref.key))
         return ChangeBatch(records=tuple(records), cursor=new_cursor, more=more)
 

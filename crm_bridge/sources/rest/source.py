@@ -489,20 +489,23 @@ class RestSource:
             cursor, types, now=datetime.now(UTC), lookback=timedelta(seconds=self.config.lookback_seconds)
         )
         records: list[Record] = []
-        fetched: dict[RecordType, int] = {}
+        pages: dict[RecordType, window.Page] = {}
         for record_type, w in windows.items():
             spec = self._spec(record_type)
+            # Keyset paging when the configured query can say "after (time, key)" (the
+            # ERPNext preset can); offset paging otherwise.
+            keyset = "{after_key}" in json.dumps(spec.changes_params)
             since = self._format(w.since) if w.since else self._format(datetime(1970, 1, 2, tzinfo=UTC))
-            rows = self._list(
-                record_type,
-                spec.changes_params,
-                {"since": since, "until": self._format(w.until)},
-                limit=page,
-                offset=w.offset,
-            )
-            fetched[record_type] = len(rows)
+            values = {"since": since, "until": self._format(w.until), "after_key": ""}
+            if keyset and w.after is not None:
+                values["since"], values["after_key"] = w.after
+            offset = 0 if keyset else w.offset
+            rows = self._list(record_type, spec.changes_params, values, limit=page, offset=offset)
+            f = spec.fields
+            last = (_str(path_get(rows[-1], f.updated_at)), _str(path_get(rows[-1], f.key))) if rows else None
+            pages[record_type] = window.Page(len(rows), last, keyset=keyset)
             records.extend(self._full(record_type, rows))
-        new_cursor, more = window.advance(windows, fetched, page)
+        new_cursor, more = window.advance(windows, pages, page)
         records.sort(key=lambda r: (r.updated_at, str(r.ref.type), r.ref.key))
         return ChangeBatch(records=tuple(records), cursor=new_cursor, more=more)
 

@@ -5,7 +5,9 @@ the client's timeout, a dropped connection)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -41,6 +43,7 @@ class FakeServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        self._connections: set[socket.socket] = set()
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -56,6 +59,16 @@ class FakeServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with fake.lock:
+                    fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with fake.lock:
+                    fake._connections.discard(self.connection)
+                super().finish()
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -79,6 +92,13 @@ class FakeServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # Kept-alive connections would go on being served by their handler threads: a real
+        # outage drops them too.
+        with self.lock:
+            for connection in list(self._connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self._connections.clear()
 
     # --- faults -----------------------------------------------------------------------------
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# Keyset paging in Frappe's terms: (modified >= t) AND (modified > t OR name > k) is
+# "after (t, k)"; with k = "" on a pass's first page it is just "modified >= since".
 _CHANGES = {
     "filters": [["modified", ">=", "{since}"], ["modified", "<=", "{until}"]],
+    "or_filters": [["modified", ">", "{since}"], ["name", ">", "{after_key}"]],
     "order_by": "modified asc, name asc",
 }
 
