@@ -310,3 +310,23 @@ def test_admin_pages_show_health_but_no_secret(world: World, conv: int, receiver
         assert res.status_code == 200, url
         assert KEY not in res.content.decode() and "SECadmin9" not in res.content.decode()
     assert admin_client.get("/admin/messaging/forwardtarget/add/").status_code == 403
+
+
+def test_secret_key_rotation(world: World, receiver: Receiver, settings: Any) -> None:
+    """Sealed with the old SECRET_KEY: still usable while it is in SECRET_KEY_FALLBACKS; without
+    it the target says to enter the URL again, and accepts a new one."""
+    api = world.api(world.member)
+    target_id = add_target(world, world.member, "wecom", receiver.url(f"/old/send?key={KEY}"))
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert api.post(f"/api/v1/me/notify/targets/{target_id}/test").json()["ok"] is True
+    settings.SECRET_KEY_FALLBACKS = []
+    res = api.post(f"/api/v1/me/notify/targets/{target_id}/test").json()
+    assert res["ok"] is False and "enter its URL again" in res["detail"]
+    res = api.patch(f"/api/v1/me/notify/targets/{target_id}", {"secret": ""})
+    assert res.status_code == 400 and error_code(res) == "secret_lost"
+    res = api.patch(f"/api/v1/me/notify/targets/{target_id}", {"url": receiver.url(f"/new/send?key={KEY}")})
+    assert res.status_code == 200, res.content
+    assert api.post(f"/api/v1/me/notify/targets/{target_id}/test").json()["ok"] is True
+    assert len(receiver.to("/old/")) == 1 and len(receiver.to("/new/")) == 1
