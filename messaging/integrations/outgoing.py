@@ -96,7 +96,10 @@ def on_event_logged(sender: Any, conversation_id: int, event_type: str, frame: d
     if not rows:
         return
     Delivery.objects.bulk_create(rows)
-    ids = list(Delivery.objects.filter(event_id__in=[r.event_id for r in rows]).values_list("pk", flat=True))
+    # In creation order, so that an app hears "message" before the "app_mention" of the same post.
+    ids = list(
+        Delivery.objects.filter(event_id__in=[r.event_id for r in rows]).order_by("pk").values_list("pk", flat=True)
+    )
     transaction.on_commit(lambda: _schedule_all(ids))
 
 
@@ -239,3 +242,11 @@ def deliver_due(now: datetime | None = None, limit: int = 500) -> int:
     for pk in due:
         attempt(pk)
     return len(due)
+
+
+@task()
+def sweep_due_deliveries() -> int:
+    """Every minute (``hub.periodic``): deliveries overdue by more than a minute — a retry the
+    task backend could not defer, or one a crashed worker left pending. The grace minute lets
+    the deferred job, which normally runs on time, go first."""
+    return deliver_due(timezone.now() - timedelta(minutes=1))

@@ -311,3 +311,16 @@ def test_feishu_signature_failures(world: World, conv: int, make_hook: Hook) -> 
     assert post_json(hook["url"], feishu_signed(body, hook["secret"], int(time.time()) - 7200)).json() == expected
     assert post_json(hook["url"], feishu_signed({"msg_type": "audio"}, hook["secret"])).json()["code"] == 19002
     assert message_count(world, conv) == 0
+
+
+def test_webhook_messages_are_searchable(
+    world: World, conv: int, make_hook: Hook, settings: Any, tmp_path: Any
+) -> None:
+    from hub.search import indexer
+
+    settings.SEARCH_INDEX_DIR = tmp_path / "search"
+    hook = make_hook("wecom", "巡检机器人")
+    post_json(hook["url"], {"msgtype": "text", "text": {"content": "杭州仓温度过高，请检查冷柜"}})
+    indexer.index_pending()
+    res = world.api(world.member).get("/api/v1/search", workspace=world.workspace.pk, q="冷柜")
+    assert [r["sender_name"] for r in res.json()["results"]] == ["巡检机器人"]

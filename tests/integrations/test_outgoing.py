@@ -185,3 +185,19 @@ def test_subscription_management_permissions(world: World, setup: dict[str, Any]
     assert world.api(world.admin).delete(f"/api/v1/subscriptions/{sub}").status_code == 204
     actions = set(AuditEvent.objects.filter(action__startswith="subscription.").values_list("action", flat=True))
     assert actions == {"subscription.create", "subscription.delete"}
+
+
+def test_the_periodic_sweep_retries_overdue_deliveries(
+    world: World, setup: dict[str, Any], app_server: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    from hub.periodic import periodic_jobs
+
+    assert outgoing.sweep_due_deliveries.module_path in {job.path for job in periodic_jobs()}
+    app_server.script = Script(status=502)
+    with django_capture_on_commit_callbacks(execute=True):
+        send(world, world.member, setup["conv"], "x")
+    app_server.script = Script(status=200)
+    assert outgoing.sweep_due_deliveries.call() == 0  # due in 30 s: the deferred job's turn
+    Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
+    assert outgoing.sweep_due_deliveries.call() == 1
+    assert Delivery.objects.get().status == "succeeded"
