@@ -94,17 +94,33 @@ def _large_order(rule: WatchRule, record: Record) -> Verdict:
 
 
 def _stock_low(record: Record, source: Any) -> Verdict | None:
-    # Asked from the source, not read from the card: every source reports stock through
-    # ``stock()``, and a quant can change without its product's version changing.
-    try:
-        levels = [s for s in source.stock(record.number) if s.product == record.ref]
-    except SourceError:
-        return UNKNOWN
-    low = [s for s in levels if s.below_reorder_point]
+    low = _low_from_card(record)
+    if low is None:
+        # Asked from the source: every source reports stock through ``stock()``, and in most
+        # ERPs a quant changes without its product's version changing.
+        try:
+            levels = [s for s in source.stock(record.number) if s.product == record.ref]
+        except SourceError:
+            return UNKNOWN
+        low = [(s.warehouse, s.available, s.reorder_point) for s in levels if s.below_reorder_point]
     if not low:
         return Verdict(False)
-    where = "，".join(f"{s.warehouse} 可用 {_qty(s.available)} < 补货点 {_qty(s.reorder_point)}" for s in low)
+    where = "，".join(f"{name} 可用 {_qty(available)} < 补货点 {_qty(point)}" for name, available, point in low)
     return Verdict(True, f"{record.number} {record.title} 库存不足：{where}")
+
+
+def _low_from_card(record: Record) -> list[tuple[str, Decimal, Decimal | None]] | None:
+    """Sources whose product record carries its stock per warehouse *and* a new version
+    whenever stock moves (ERP-lite) are read from the cache: no call per product. None when
+    the record does not carry it."""
+    stock = record.fields.get("stock")
+    if not isinstance(stock, list) or not all(isinstance(s, dict) and "below_reorder_point" in s for s in stock):
+        return None
+    return [
+        (str(s.get("warehouse", "")), Decimal(str(s["available"])), Decimal(str(s["reorder_point"])))
+        for s in stock
+        if s["below_reorder_point"]
+    ]
 
 
 def _qty(value: Decimal | None) -> str:

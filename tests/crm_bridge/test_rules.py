@@ -102,6 +102,7 @@ def test_stock_below_reorder_point(source: BuiltinSource, primed: ErpSource, dem
     stock = Stock.objects.get(product__sku="TEA-500G", warehouse__code="HZ", workspace=demo.workspace)
     stock.on_hand += 100
     stock.save()
+    _refresh(source, "TEA-500G")  # what ERP-lite's save does after commit
     rules.evaluate_all()
     alert.refresh_from_db()
     assert alert.cleared_at is not None
@@ -133,10 +134,15 @@ def test_disabled_rules_and_unknown_stock_leave_things_alone(
 
     rule = _rule(demo, primed, "stock_below_reorder")
     snapshot = primed.snapshots.get(record_type="product", key=ref(source, "TEA-500G").key)
+    # A source whose product cards carry no stock is asked; when it is down, nothing changes.
+    del snapshot.data["fields"]["stock"]
     assert rules.evaluate(rule, snapshot, Down()) is None
     assert rules.apply_verdict(rule, snapshot, None) is None
     assert not WatchAlert.objects.filter(rule=rule).exists()
     assert RecordRef(RecordType.PRODUCT, snapshot.key) == ref(source, "TEA-500G")
+    # … and when it answers, its stock levels decide.
+    verdict = rules.evaluate(rule, snapshot, source)
+    assert verdict is not None and verdict.holds and "杭州总仓 可用 120 < 补货点 150" in verdict.detail
 
 
 # --- the admin API ----------------------------------------------------------------------------------
