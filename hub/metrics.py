@@ -63,6 +63,10 @@ FANOUT_LATENCY = Histogram(
     "From appending an event (before commit) to sending it down a subscriber's socket, per delivery.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+# Series exist from the start (0), so dashboards and rate() see them before the first socket.
+for _endpoint in ("/ws/", "/ws/docs/"):
+    SOCKETS_OPEN.labels(endpoint=_endpoint)
+    SOCKETS_ACCEPTED.labels(endpoint=_endpoint)
 ERP_SYNC_LAG = Gauge(
     "hub_erp_sync_lag_seconds", "Age of the newest change fetched from an ERP/CRM source, by source.", ["source"]
 )
