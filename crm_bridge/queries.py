@@ -78,9 +78,12 @@ def _cards(member: Member, wanted: list[str]) -> tuple[list[Card], list[str]]:
             parsed[text] = (source_id, ref)
         else:
             missing.append(text)
-    match = Q(pk__in=[])
+    keys: dict[tuple[int, str], list[str]] = defaultdict(list)
     for source_id, ref in parsed.values():
-        match |= Q(source_id=source_id, record_type=ref.type, key=ref.key)
+        keys[(source_id, str(ref.type))].append(ref.key)
+    match = Q(pk__in=[])
+    for (source_id, record_type), type_keys in keys.items():
+        match |= Q(source_id=source_id, record_type=record_type, key__in=type_keys)
     cached = {card_ref(s.source_id, s.record_type, s.key): s for s in RecordSnapshot.objects.filter(match)}
     unsettled = set(
         Approval.objects.filter(snapshot__in=list(cached.values()), state__in=["unknown", "deciding"]).values_list(
