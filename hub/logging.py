@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -32,6 +33,28 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# Capability URLs (webhook keys, response URLs, invitation tokens, ``?access_token=`` / ``?key=``):
+# whoever reads a log line must not be able to use one. Django's own error lines quote the path.
+_CAPABILITY = re.compile(
+    r"(/hooks/(?:slack/|commands/)?|/open-apis/bot/v2/hook/|/invite/|[?&](?:access_token|key|token)=)[\w\-]{8,}"
+)
+
+
+def redact_capabilities(text: str) -> str:
+    return _CAPABILITY.sub(r"\1***", text)
+
+
+class CapabilityFilter(logging.Filter):
+    """Cuts capability keys out of the message (both formats) before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_capabilities(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -47,7 +70,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        # Extras such as django.request's ``request`` repr quote the path too.
+        return redact_capabilities(json.dumps(entry, ensure_ascii=False, default=str))
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
@@ -61,10 +85,17 @@ def logging_config(fmt: str, level: str) -> dict[str, object]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "hub.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "hub.logging.RequestIdFilter"},
+            "capabilities": {"()": "hub.logging.CapabilityFilter"},
+        },
         "formatters": {"main": formatter},
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": "main", "filters": ["request_id"]},
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "main",
+                "filters": ["request_id", "capabilities"],
+            },
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {"django.db.backends": {"level": "WARNING"}},

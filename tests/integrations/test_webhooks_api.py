@@ -195,3 +195,16 @@ def test_the_integration_calls_are_in_the_openapi_document(db: Any) -> None:
         ("post", "/api/v1/workspaces/{ws}/app-commands"),
     ]:
         assert call in documented, call
+
+
+def test_error_log_lines_do_not_quote_capability_keys() -> None:
+    from hub.logging import CapabilityFilter, JsonFormatter
+
+    key = "Xze0LtThNl2Ji8aVBevQvsyKCAiCUjRL8som3D71W4Y"
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", (f"/hooks/slack/{key}",), None
+    )
+    record.request = f"<ASGIRequest: POST '/robot/send?access_token={key}'>"
+    assert CapabilityFilter().filter(record)
+    line = JsonFormatter().format(record)
+    assert key not in line and "/hooks/slack/***" in line and "access_token=***" in line
