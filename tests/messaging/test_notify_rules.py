@@ -271,3 +271,15 @@ def test_deliver_notifications_command(world: World, conv: int, receiver: Receiv
     call_command("deliver_notifications", stdout=out)
     assert out.getvalue().strip() == "1 notification(s) delivered"
     assert len(receiver.to(path)) == 1
+
+
+def test_long_and_markup_messages_are_cut_and_sent_as_plain_text(world: World, conv: int, receiver: Receiver) -> None:
+    path = robot(world, world.member, receiver)
+    world.api(world.member).patch("/api/v1/me/notifications", {"push_preview": "first_line"})
+    send(world, world.owner, conv, "# @张三 <script>alert(1)</script> **加粗** " + "很长" * 3000)
+    assert pipeline.run_due(later()) == 1
+    [text] = texts(receiver, path)
+    first = text.splitlines()[1]
+    assert first.startswith("@张三 <script>alert(1)</script> **加粗** 很长")  # literal: robots get text, not HTML
+    assert len(first) == 100 and first.endswith("…")
+    assert len(text.encode()) < 4096  # well inside Web Push's payload limit too
