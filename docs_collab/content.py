@@ -44,6 +44,7 @@ def _attr(node: XmlElement, name: str, default: str = "") -> str:
 # --- mentions ----------------------------------------------------------------------------------
 
 MENTION = "mention"  # Tiptap's Mention node: an inline atom with ``id`` (the user id) and ``label``
+MENTION_MARKER = MENTION.encode()  # present in any Yjs update that creates a mention node
 
 
 def _mention_text(node: XmlElement) -> str:

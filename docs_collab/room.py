@@ -116,6 +116,7 @@ class Room:
         # author whose edits are flushed but not yet scanned for new mentions.
         self._mentioned: set[int] = set()
         self._mention_author: int | None = None
+        self._mentions_dirty = False  # a local update since the last scan may hold a mention
         self._presence_lock = asyncio.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -276,6 +277,10 @@ class Room:
             raise ProtocolError("invalid Yjs update") from None
         if produced is None:
             return
+        if content.MENTION_MARKER in produced:
+            # The node name is in the update as UTF-8: only updates that create a mention (a
+            # typed one, a paste) make the next flush scan the document tree for new ones.
+            self._mentions_dirty = True
         frame = protocol.encode_sync_update(produced)
         await self._broadcast(frame, exclude=peer)
         self.relayed += 1
@@ -369,7 +374,8 @@ class Room:
             self._mark_applied(first, last)
             self._snapshot_rows += last - first + 1
             local_authors = [author for author, _, _ in pending if author is not None]
-            if local_authors:
+            if local_authors and self._mentions_dirty:
+                self._mentions_dirty = False
                 self._mention_author = local_authors[-1]
                 self._spawn(self._notify_new_mentions())
             await self._group_send(

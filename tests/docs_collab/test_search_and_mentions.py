@@ -162,12 +162,23 @@ def test_mentions_of_people_who_cannot_read_the_document_are_ignored(world: Worl
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_mention_typed_in_the_editor_is_notified_after_it_is_persisted(
-    world: World, connect: Any, doc_settings: Any
+    world: World, connect: Any, doc_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     document = await database_sync_to_async(make_document)(world)
     alice = await connect(document.pk, world.owner)
+    scans: list[int] = []
+    real_scan = content.mentioned_user_ids
+
+    def counting_scan(doc: Any) -> set[int]:
+        scans.append(1)
+        return real_scan(doc)
+
+    monkeypatch.setattr(content, "mentioned_user_ids", counting_scan)
     alice.peer.paragraph("请 ")
     await alice.push()
+    for _ in range(10):  # several flushes of plain typing: the tree is never walked for them
+        await alice.pump(timeout=0.05)
+    assert scans == []
     paragraph = list(alice.peer.fragment.children)[-1]
     assert isinstance(paragraph, XmlElement)
     paragraph.children.append(XmlElement("mention", {"id": str(world.member.user.pk), "label": "张三"}))
@@ -182,6 +193,7 @@ async def test_a_mention_typed_in_the_editor_is_notified_after_it_is_persisted(
         await alice.pump(timeout=0.05)
         await asyncio.sleep(0.05)
     assert await notified()
+    assert len(scans) == 1
 
 
 @pytest.mark.django_db
