@@ -19,9 +19,11 @@ from decimal import Decimal
 from django.apps import apps
 
 from crm_bridge.models import ErpSource, RecordSnapshot
+from crm_bridge.rule_models import WatchRule
 from hub.access import access_workspace_admin
 from hub.errors import NotFound, PermissionDenied
 from hub.models import Member, PartnerOrg, User
+from messaging.models import Conversation
 
 # (source, partner) → the party refs ("customer:42") that belong to that partner in that source.
 PartnerParties = Callable[[ErpSource, PartnerOrg], Iterable[str]]
@@ -151,3 +153,37 @@ def _limit_message(snapshot: RecordSnapshot) -> str:
             "is above your approval limit or you are not one of its approvers"
         )
     return f"you are not an approver of {snapshot.number}"
+
+
+# --- rooms, timeline, watch rules ----------------------------------------------------------------
+
+
+def check_can_open_room(member: Member) -> None:
+    """Opening a record's room creates a channel: staff only (guests cannot create channels)."""
+    if member.is_guest or member.user.is_bot:
+        raise PermissionDenied("guests cannot open record rooms")
+
+
+def check_can_write_notes(member: Member) -> None:
+    """Copying conversations into the ERP ("log to ERP") is staff work."""
+    if member.is_guest or member.user.is_bot:
+        raise PermissionDenied("guests cannot write to the ERP")
+
+
+def access_watch_rule(admin: Member, rule_id: int) -> WatchRule:
+    """A watch rule of the admin's workspace (the caller came through access_workspace_admin)."""
+    rule = WatchRule.objects.filter(pk=rule_id, workspace_id=admin.workspace_id).first()
+    if rule is None:
+        raise NotFound("rule")
+    return rule
+
+
+def access_alert_channel(admin: Member, channel_id: int) -> Conversation:
+    """The channel a rule posts alerts to: one of the workspace's the admin can read (an
+    admin must not route alerts into a private channel they are not in)."""
+    from messaging.access import can_read
+
+    channel = Conversation.objects.filter(pk=channel_id, workspace_id=admin.workspace_id).first()
+    if channel is None or not can_read(admin, channel):
+        raise NotFound("channel")
+    return channel

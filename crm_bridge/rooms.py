@@ -15,7 +15,7 @@ from crm_bridge.cards import load_snapshot, record_block
 from crm_bridge.models import ErpSource, RecordLink, RecordSnapshot
 from crm_bridge.sources.base import RecordRef
 from hub.bots import ASSISTANT, ensure_bot
-from hub.errors import HubError, NotFound, PermissionDenied
+from hub.errors import HubError, NotFound
 from hub.models import Member, PartnerOrg
 from messaging import actions as messaging_actions
 from messaging.actions.bots import do_post_bot_message
@@ -53,8 +53,7 @@ def room_snapshot(conversation: Conversation) -> RecordSnapshot | None:
 def check_open_room(member: Member, source: ErpSource, ref: RecordRef) -> tuple[Conversation, bool]:
     """The record's room, created on the first call; returns (room, created). A second call
     returns the same room (joining the caller if they were not in it yet)."""
-    if member.is_guest:
-        raise PermissionDenied("guests cannot open record rooms")
+    access.check_can_open_room(member)
     snapshot = load_snapshot(member, source, ref)
     existing = find_room(snapshot)
     if existing is not None:

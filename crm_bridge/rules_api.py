@@ -15,10 +15,7 @@ from crm_bridge.rules import RuleFields, check_rule_fields, do_create_rule, do_d
 from crm_bridge.sources.builtin import ensure_default_source
 from hub.access import access_workspace_admin
 from hub.apicore import authed_user
-from hub.errors import NotFound
 from hub.models import Member
-from messaging.access import can_read
-from messaging.models import Conversation
 
 router = Router(tags=["erp"])
 
@@ -82,9 +79,7 @@ def rule_payload(rule: WatchRule) -> dict[str, object]:
 
 
 def _fields(member: Member, payload: RuleIn) -> RuleFields:
-    channel = Conversation.objects.filter(pk=payload.channel_id, workspace_id=member.workspace_id).first()
-    if channel is None or not can_read(member, channel):
-        raise NotFound("channel")
+    channel = access.access_alert_channel(member, payload.channel_id)
     if payload.source_id is None:
         source = access.default_source(member.workspace_id) or ensure_default_source(member.workspace)
     else:
@@ -102,13 +97,6 @@ def _fields(member: Member, payload: RuleIn) -> RuleFields:
     )
 
 
-def _rule(member: Member, rule_id: int) -> WatchRule:
-    rule = WatchRule.objects.filter(pk=rule_id, workspace_id=member.workspace_id).first()
-    if rule is None:
-        raise NotFound("rule")
-    return rule
-
-
 @router.get("/workspaces/{workspace_id}/erp/rules", response=list[RuleOut])
 def list_rules(request: HttpRequest, workspace_id: int) -> list[dict[str, object]]:
     member = access_workspace_admin(authed_user(request), workspace_id)
@@ -124,12 +112,12 @@ def create_rule(request: HttpRequest, workspace_id: int, payload: RuleIn) -> Sta
 @router.put("/workspaces/{workspace_id}/erp/rules/{rule_id}", response=RuleOut)
 def update_rule(request: HttpRequest, workspace_id: int, rule_id: int, payload: RuleIn) -> dict[str, object]:
     member = access_workspace_admin(authed_user(request), workspace_id)
-    rule = _rule(member, rule_id)
+    rule = access.access_watch_rule(member, rule_id)
     return rule_payload(do_update_rule(member, rule, _fields(member, payload)))
 
 
 @router.delete("/workspaces/{workspace_id}/erp/rules/{rule_id}", response={204: None})
 def delete_rule(request: HttpRequest, workspace_id: int, rule_id: int) -> Status[None]:
     member = access_workspace_admin(authed_user(request), workspace_id)
-    do_delete_rule(member, _rule(member, rule_id))
+    do_delete_rule(member, access.access_watch_rule(member, rule_id))
     return Status(204, None)

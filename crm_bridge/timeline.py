@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Q, QuerySet
 
+from crm_bridge import access
 from crm_bridge.models import ErpSource, RecordLink, RecordSnapshot
 from crm_bridge.sources.base import RecordNotFound, RecordRef, RecordType, SourceError, SourceUnavailable
 from crm_bridge.sources.registry import build_source
 from hub.actions import audit
-from hub.errors import HubError, NotFound, PermissionDenied
+from hub.errors import HubError, NotFound
 from hub.models import Member
 from messaging.access import readable_conversations
 from messaging.models import Message
@@ -113,8 +114,7 @@ def excerpt(messages: list[Message], tz_name: str) -> str:
 def check_log_to_erp(member: Member, source: ErpSource, snapshot: RecordSnapshot, message_ids: list[int]) -> str:
     """Post the chosen messages to the source record as a note; returns the note's text.
     The caller has checked that ``member`` may view ``snapshot``."""
-    if member.is_guest:
-        raise PermissionDenied("guests cannot write to the ERP")
+    access.check_can_write_notes(member)
     ids = list(dict.fromkeys(message_ids))
     if not ids or len(ids) > MAX_LOGGED_MESSAGES:
         raise HubError("invalid_request", f"choose between 1 and {MAX_LOGGED_MESSAGES} messages", status=422)
