@@ -53,10 +53,23 @@ def _defer(kind: str, arg: int, at: datetime | None) -> None:
     try:
         if at is None:
             job.enqueue(arg)
-        elif backend.supports_defer:
+        elif backend.supports_defer and _first_for(kind, arg, at):
             job.using(run_after=at).enqueue(arg)
     except Exception:  # the sweep still finds the rows
         logger.warning("could not enqueue %s for %s", kind, arg, exc_info=True)
+
+
+def _first_for(kind: str, arg: int, at: datetime) -> bool:
+    """Whether no task of this kind is deferred to this minute for ``arg`` yet: every mention
+    during a night of do-not-disturb would otherwise leave one more collect for the morning."""
+    seconds = int((at - timezone.now()).total_seconds())
+    if seconds <= 0:
+        return True
+    try:
+        return bool(cache.add(f"hub:notify:{kind}:{arg}:{at:%Y%m%d%H%M}", 1, timeout=seconds + 60))
+    except Exception:
+        logger.warning("notification task dedupe unavailable (cache error)", exc_info=True)
+        return True
 
 
 def users_with_channels(user_ids: Iterable[int]) -> set[int]:

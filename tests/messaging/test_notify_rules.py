@@ -283,3 +283,23 @@ def test_long_and_markup_messages_are_cut_and_sent_as_plain_text(world: World, c
     assert first.startswith("@张三 <script>alert(1)</script> **加粗** 很长")  # literal: robots get text, not HTML
     assert len(first) == 100 and first.endswith("…")
     assert len(text.encode()) < 4096  # well inside Web Push's payload limit too
+
+
+def test_one_deferred_collect_per_person_for_the_end_of_quiet_hours(
+    world: World, conv: int, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    robot(world, world.member, receiver)
+    world.member.user.time_zone = "Asia/Shanghai"
+    world.member.user.save()
+    local = timezone.now().astimezone(ZoneInfo("Asia/Shanghai"))
+    start, end = (local - timedelta(hours=1)).strftime("%H:%M"), (local + timedelta(hours=2)).strftime("%H:%M")
+    world.api(world.member).patch("/api/v1/me/notifications", {"dnd_start": start, "dnd_end": end})
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+        send(world, world.owner, conv, "@张三 一")
+        for minutes in (1, 2, 3):
+            PendingNotification.objects.update(created_at=timezone.now() - timedelta(minutes=minutes))
+            assert pipeline.collect(world.member.user.pk) == []  # quiet: deferred to the end
+        results = task_backends["default"].results  # type: ignore[attr-defined]
+        deferred = [r for r in results if r.task.name == "collect_notifications"]
+        assert len(deferred) == 1
+        assert deferred[0].task.run_after.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M") == end
