@@ -34,7 +34,8 @@ def read_table(content: bytes, file_name: str, encoding: str = "") -> Table:
 
 def detect_encoding(content: bytes, declared: str = "") -> str:
     """The declared encoding if given; else UTF-8 (with its BOM stripped) when the bytes are
-    valid UTF-8; else GB18030 — the superset of GBK that Chinese Excel writes for "CSV"."""
+    valid UTF-8, UTF-16 when they start with its BOM; else GB18030 — the superset of GBK
+    that Chinese Excel writes for "CSV"."""
     if declared:
         try:
             name = codecs.lookup(declared).name
@@ -43,6 +44,8 @@ def detect_encoding(content: bytes, declared: str = "") -> str:
         return "utf-8-sig" if name == "utf-8" else name
     if content.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text" (tab-separated)
     try:
         content.decode("utf-8")
         return "utf-8-sig"

@@ -88,6 +88,20 @@ def test_declared_encoding_and_bom(world: World) -> None:
         _import(world, "suppliers", "编码,名称\nS002,龙坞茶农\n".encode("gbk"), encoding="utf-8")
 
 
+def test_excel_unicode_text_is_utf16_tab_separated(world: World) -> None:
+    content = "产品编码\t产品名称\t售价\nTEA-500G\t西湖龙井\t298\n".encode("utf-16")
+    report = _import(world, "products", content, "产品.txt")
+    assert report.encoding == "utf-16" and report.created == 1 and report.errors == []
+    assert Product.objects.get(workspace=world.workspace, sku="TEA-500G").list_price == 298
+
+
+def test_job_percent() -> None:
+    job = ImportJob(total_rows=450, processed_rows=200)
+    assert job.percent == 44
+    assert ImportJob(total_rows=0).percent == 0
+    assert ImportJob(state=ImportJob.State.DONE, total_rows=0).percent == 100
+
+
 def test_xlsx_with_numbers_and_chinese_headers(world: World) -> None:
     _import(world, "products", "sku,name\nTEA-500G,西湖龙井\nTEA-250G,西湖龙井小罐\n")
     book = Workbook()
