@@ -88,19 +88,19 @@ export function layoutRows<T extends TimelineItemLike>(
   const rows: Row<T>[] = [];
   let previous: T | null = null;
   let previousDay = "";
+  let previousTime = 0;
   for (const item of items) {
     const day = dayKey(item.created_at, timeZone);
     const newDay = day !== previousDay;
     if (newDay) rows.push({ kind: "day", key: `day-${day}`, label: dayLabel(item.created_at, lang, timeZone, now) });
-    // (dayLabel runs once per calendar day, not once per message.)
+    // (dayLabel runs once per calendar day, not once per message; each time is parsed once.)
+    const time = Date.parse(item.created_at);
     const first =
-      newDay ||
-      previous === null ||
-      previous.sender_id !== item.sender_id ||
-      new Date(item.created_at).getTime() - new Date(previous.created_at).getTime() > GROUP_WINDOW_MS;
+      newDay || previous === null || previous.sender_id !== item.sender_id || time - previousTime > GROUP_WINDOW_MS;
     rows.push({ kind: "message", key: item.key, item, first });
     previous = item;
     previousDay = day;
+    previousTime = time;
   }
   return rows;
 }

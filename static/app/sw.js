@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "6f746b1fc714";
-const ASSETS = ["/static/app/assets/DocEditorPage-D9ahVJTK.js","/static/app/assets/DocEditorPage-DeB36Tr-.css","/static/app/assets/main-9pvDBiXb.js","/static/app/assets/main-U2Sa07R6.css"];
+const VERSION = "0cde3f85e89e";
+const ASSETS = ["/static/app/assets/DocEditorPage-DV9KPohn.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/main-CxmbZa6k.js","/static/app/assets/main-U2Sa07R6.css"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

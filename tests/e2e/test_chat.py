@@ -84,6 +84,8 @@ def test_two_people_chat_in_real_time(new_context: Any, server: Server) -> None:
     alice.locator("form.composer textarea").press("Enter")
     expect(bob.locator("[data-testid=message]", has_text="马上")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
     expect(bob.get_by_test_id("typing")).to_have_text("")
+    # (Alice's own copy arrives by her ack or her message.new, maybe after Bob's.)
+    expect(alice.locator("[data-testid=message]", has_text="马上")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
     # Both clients agree with the log: one copy each, in seq order, cursor at the end.
     a, b = state_of(alice, server.ids["chat"]), state_of(bob, server.ids["chat"])
     assert a["ids"] == b["ids"] and len(set(a["ids"])) == 3
