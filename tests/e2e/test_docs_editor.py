@@ -311,3 +311,34 @@ def test_an_image_uploaded_into_a_document_shows_for_everyone(new_context: Any, 
     image = bob.locator(f"[data-testid=doc-editor] img[src^='/api/v1/documents/{document_id}/images/']")
     expect(image).to_be_visible(timeout=LIVE_TIMEOUT)
     bob.wait_for_function("img => img.complete && img.naturalWidth === 240", arg=image.element_handle())
+
+
+def test_the_owner_lowers_access_and_an_open_editor_becomes_a_viewer(new_context: Any, server: Server) -> None:
+    setup = new_context().new_page()
+    sign_in(setup, "alice@e2e.test")
+    document_id = create_doc(setup, server, "权限测试")
+    _, alice = open_doc(new_context, server, "alice@e2e.test", document_id)
+    _, bob = open_doc(new_context, server, "bob@e2e.test", document_id)
+    type_at_end(bob, "Bob 先写一句。")
+    expect(editor(alice)).to_contain_text("Bob 先写一句。", timeout=LIVE_TIMEOUT)
+
+    alice.get_by_role("button", name="共享").click()
+    share = alice.locator("[data-testid=doc-share]")
+    share.get_by_role("combobox").first.select_option("view")
+    # Bob's open editor is told at once and stops accepting edits.
+    expect(bob.get_by_text("你可以查看此文档。")).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(editor(bob)).to_have_attribute("contenteditable", "false")
+    # Dave gets an explicit "can edit" grant and keeps editing.
+    share.get_by_label("添加成员…").select_option(label="陈大伟")
+    share.get_by_role("button", name="添加").click()
+    expect(share.get_by_label("陈大伟")).to_have_value("edit")
+    _, dave = open_doc(new_context, server, "dave@e2e.test", document_id)
+    type_at_end(dave, "Dave 还能编辑。")
+    expect(editor(alice)).to_contain_text("Dave 还能编辑。", timeout=LIVE_TIMEOUT)
+    # Export is a plain download link of the server's sanitised rendering.
+    href = alice.get_by_role("link", name="Markdown").get_attribute("href")
+    deadline = time.monotonic() + 10  # the room persists within its 200 ms flush interval
+    exported = ""
+    while time.monotonic() < deadline and "Dave 还能编辑。" not in exported:
+        exported = alice.evaluate("url => fetch(url).then(r => r.text())", href)
+    assert "Bob 先写一句。" in exported and "Dave 还能编辑。" in exported

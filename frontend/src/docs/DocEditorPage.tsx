@@ -18,6 +18,7 @@ import "./docs.css";
 import { useDocsT } from "./i18n";
 import { mentionExtension } from "./mentions";
 import { docPath, openDocPath } from "./route";
+import { SharePanel } from "./Share";
 import { VersionsPanel } from "./Versions";
 
 function useSession(session: DocSession) {
@@ -255,7 +256,7 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
   const people = usePeople(session);
   const mount = useRef<HTMLDivElement>(null);
   const [editor, setEditor] = useState<Editor | null>(null);
-  const [showVersions, setShowVersions] = useState(false);
+  const [panel, setPanel] = useState<"versions" | "share" | null>(null);
   const [uploadError, setUploadError] = useState<string | null>(null);
   const canEdit = (doc.role === "edit" || doc.role === "owner") && notice === null;
 
@@ -347,7 +348,21 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
             </li>
           ))}
         </ul>
-        <button type="button" className="doc-versions-toggle" onClick={() => setShowVersions((v) => !v)}>
+        <span className="doc-export" aria-label={t("exportLabel")}>
+          {t("exportLabel")}:{" "}
+          <a href={`/api/v1/documents/${doc.id}/export?format=markdown`} download>
+            {t("exportMarkdown")}
+          </a>{" "}
+          <a href={`/api/v1/documents/${doc.id}/export?format=html`} download>
+            {t("exportHtml")}
+          </a>
+        </span>
+        {doc.role === "owner" && (
+          <button type="button" className="doc-versions-toggle" onClick={() => setPanel((p) => (p === "share" ? null : "share"))}>
+            {t("share")}
+          </button>
+        )}
+        <button type="button" className="doc-versions-toggle" onClick={() => setPanel((p) => (p === "versions" ? null : "versions"))}>
           {t("versions")}
         </button>
       </header>
@@ -371,9 +386,10 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
       )}
       <div className="doc-body">
         <div className="doc-editor" ref={mount} />
-        {showVersions && (
-          <VersionsPanel documentId={doc.id} canRestore={canEdit} onClose={() => setShowVersions(false)} />
+        {panel === "versions" && (
+          <VersionsPanel documentId={doc.id} canRestore={canEdit} onClose={() => setPanel(null)} />
         )}
+        {panel === "share" && <SharePanel doc={doc} onClose={() => setPanel(null)} />}
       </div>
     </section>
   );

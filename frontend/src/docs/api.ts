@@ -18,8 +18,14 @@ export interface DocSummary {
   socket_path: string;
 }
 
+export interface DocPermission {
+  user_id: number;
+  role: "owner" | "edit" | "view";
+}
+
 export interface DocDetail extends DocSummary {
   editing_now: number;
+  permissions?: DocPermission[] | null;
   editors?: { user_id: number; name: string }[];
   last_editor?: { user_id: number; name: string } | null;
 }
@@ -88,6 +94,10 @@ export const docsApi = {
   create: (body: { workspace_id: number; title: string; conversation_id?: number | null }) =>
     call<DocSummary>("POST", "/documents", body),
   rename: (id: number, title: string) => call<DocSummary>("PATCH", `/documents/${id}`, { title }),
+  setDefaultAccess: (id: number, access: string) =>
+    call<DocSummary>("PATCH", `/documents/${id}`, { default_access: access }),
+  setPermission: (id: number, userId: number, role: string | null) =>
+    call<DocPermission[]>("POST", `/documents/${id}/permissions`, { user_id: userId, role }),
   versions: (id: number) => call<DocVersion[]>("GET", `/documents/${id}/versions`),
   version: (id: number, versionId: number) => call<DocVersionDetail>("GET", `/documents/${id}/versions/${versionId}`),
   saveVersion: (id: number, name: string) => call<DocVersion>("POST", `/documents/${id}/versions`, { name }),
