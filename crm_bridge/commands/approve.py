@@ -26,7 +26,8 @@ def approve_list(ctx: CommandContext) -> CommandReply:
             ApprovalCard.objects.filter(approval=approval, recipient=ctx.member.user).first() or approval.cards.first()
         )
         if card is not None:
-            link = f"/app/c/{card.message.conversation_id}?message={card.message_id}"
+            # The web app's link to one message (frontend/src/client.ts, routePath).
+            link = f"/app/w/{ctx.member.workspace_id}/c/{card.message.conversation_id}/m/{card.message_id}/"
             blocks.append({"type": "actions", "actions": [{"label": t(ctx, "去审批", "Open to decide"), "url": link}]})
     return CommandReply(
         text=t(ctx, f"待我审批：{len(approvals)} 项", f"{len(approvals)} awaiting my approval"), blocks=blocks

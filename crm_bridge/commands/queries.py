@@ -222,9 +222,8 @@ def _recent_conversations(ctx: CommandContext, snapshot: RecordSnapshot) -> list
     seen: dict[int, str] = {}
     for link in links:
         conversation = link.conversation
-        seen.setdefault(
-            conversation.pk, f"[{conversation.name or t(ctx, '私聊', 'direct message')}](/app/c/{conversation.pk})"
-        )
+        name = conversation.name or t(ctx, "私聊", "direct message")
+        seen.setdefault(conversation.pk, f"[{name}](/app/w/{conversation.workspace_id}/c/{conversation.pk}/)")
     return list(seen.values())[:5]
 
 

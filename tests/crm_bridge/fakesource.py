@@ -82,7 +82,13 @@ class FakeSource:
     def __init__(self, config: ErpSource) -> None:
         self.config = config
         self.label = config.name
-        self.erp = erp_of(config)
+        self.source_id = config.pk
+
+    @property
+    def erp(self) -> FakeErp:
+        # Looked up per call, not kept: the registry may reuse an adapter built for an earlier
+        # test's source row with the same id, after the fake state was reset.
+        return _STATE.setdefault(self.source_id, FakeErp())
 
     def _check_up(self) -> None:
         if self.erp.down:

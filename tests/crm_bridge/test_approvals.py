@@ -251,6 +251,8 @@ def test_approvals_channel_and_the_approve_list(
         .json()
     )
     assert "1" in listed["text"] and listed["blocks"][1]["key"] == "21"
+    link = listed["blocks"][2]["actions"][0]["url"]
+    assert link == f"/app/w/{world.workspace.pk}/c/{channel}/m/{card.message_id}/"
     nothing = (
         world.api(world.member)
         .post(f"/api/v1/conversations/{channel}/commands", {"text": "/approve", "client_id": str(uuid.uuid4())})

@@ -96,7 +96,7 @@ def test_customer(world: World, erp: Erp, channel: int, django_capture_on_commit
     sections = [b["text"] for b in blocks if b["type"] == "section"]
     assert "SO-1001 · 已确认 · CNY 13,600.00" in sections[0] and "SO-1002" not in sections[0]
     assert "INV-3001 · 待付 CNY 5,000.00 · 到期 2026-11-21" in sections[1]
-    assert f"[销售](/app/c/{channel})" in sections[2]
+    assert f"[销售](/app/w/{world.workspace.pk}/c/{channel}/)" in sections[2]
     assert "没有找到客户" in run(world, world.member, channel, "/customer 不存在的茶庄")["text"]
 
 
