@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django_tasks import task
@@ -114,8 +114,18 @@ def _redact_events(workspace_id: int, purged_ids: set[int]) -> int:
             count += len(changed)
 
 
+def _zero_freed_space() -> None:
+    """SQLite leaves deleted and overwritten content in free page space, and a backup copies
+    pages: with ``secure_delete`` (per connection) SQLite zeroes it, so a backup taken after a
+    purge holds no trace of the purged text. PostgreSQL's pg_dump copies live rows only."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+
+
 def do_apply_retention(workspace_id: int, days: int, *, now: datetime | None = None) -> RetentionResult:
     """Purge the workspace's messages created more than ``days`` days before ``now``."""
+    _zero_freed_space()
     now = now or timezone.now()
     cutoff = now - timedelta(days=days)
     result = RetentionResult()
