@@ -53,8 +53,11 @@ def ms(seconds: float) -> str:
 # --- incoming ----------------------------------------------------------------------------------
 
 
-def post_many(server: ServerProcess, path: str, count: int, concurrency: int) -> tuple[float, list[float], int]:
-    """``count`` posts from ``concurrency`` threads, each on its own keep-alive connection."""
+def post_many(
+    server: ServerProcess, path: str, count: int, concurrency: int, token: str | None = None
+) -> tuple[float, list[float], int]:
+    """``count`` posts from ``concurrency`` threads, each on its own keep-alive connection.
+    With ``token``, ``path`` is the messages API (the baseline: a person's post, same pipeline)."""
     latencies: list[float] = []
     failures = 0
     lock = threading.Lock()
@@ -66,13 +69,19 @@ def post_many(server: ServerProcess, path: str, count: int, concurrency: int) ->
         mine: list[float] = []
         bad = 0
         for i in range(n):
-            body = json.dumps({"text": f"*告警* 第 {index}-{i} 条 <https://grafana.example.com/d/{i}|看板>"})
+            text = f"*告警* 第 {index}-{i} 条 <https://grafana.example.com/d/{i}|看板>"
+            headers = {"Content-Type": "application/json"}
+            if token is None:
+                body = json.dumps({"text": text})
+            else:
+                body = json.dumps({"body": text, "client_id": str(uuid.uuid4())})
+                headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            connection.request("POST", path, body, {"Content-Type": "application/json"})
+            connection.request("POST", path, body, headers)
             response = connection.getresponse()
             body_out = response.read()
             mine.append(time.perf_counter() - started)
-            if response.status != 200:
+            if response.status not in (200, 201):
                 bad += 1
                 print(f"  ! {response.status} {body_out[:200]!r}", file=sys.stderr)
         connection.close()
@@ -238,6 +247,13 @@ def main() -> None:
         print(
             f"  HTTP latency p50 {ms(pct(latencies, 0.5))} · p99 {ms(pct(latencies, 0.99))} · "
             f"mean {ms(statistics.mean(latencies))} · failures {failures}"
+        )
+
+        api = f"/api/v1/conversations/{conv}/messages"
+        seconds, latencies, failures = post_many(server, api, args.requests, args.concurrency, owner.token)
+        print(
+            f"baseline, the messages API with a token: {args.requests / seconds:.0f} requests/s · "
+            f"p50 {ms(pct(latencies, 0.5))} · p99 {ms(pct(latencies, 0.99))} · failures {failures}"
         )
 
         to_socket = asyncio.run(socket_latency(server, member.token, path, args.samples))
