@@ -49,6 +49,7 @@ PROCESS_ID = uuid.uuid4().hex
 
 CLOSE_RELOAD = 4409  # the document was restored: reload it
 CLOSE_ACCESS_ENDED = 4403  # the user lost access to the document while connected
+CLOSE_RECONNECT = 4100  # may edit now: reconnect (y-websocket reconnects on codes outside 4400-4499)
 READ_ONLY_NOTICE_EVERY = 50  # refused updates between two repeated notices to the same socket
 COMPACT_ON_CLOSE_ROWS = 20  # log rows since the snapshot worth folding when a room closes
 
@@ -455,6 +456,9 @@ class Room:
             editors = sum(1 for s in self.peers.values() if s.can_edit) + elsewhere
             if editors < settings.HUB_DOCS_MAX_EDITORS:
                 state.can_edit = True
+                # The protocol can say "read only" but not "you may edit now": close with a
+                # code y-websocket reconnects on; the new connection starts as an editor.
+                await peer.close_for(CLOSE_RECONNECT)
         self._spawn(self.store_presence())
 
     # --- healing from the log ----------------------------------------------------------------

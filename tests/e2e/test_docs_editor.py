@@ -328,6 +328,14 @@ def test_the_owner_lowers_access_and_an_open_editor_becomes_a_viewer(new_context
     # Bob's open editor is told at once and stops accepting edits.
     expect(bob.get_by_text("你可以查看此文档。")).to_be_visible(timeout=LIVE_TIMEOUT)
     expect(editor(bob)).to_have_attribute("contenteditable", "false")
+    # Raised again: Bob's editor reconnects (close 4100) and is editable without a reload.
+    share.get_by_role("combobox").first.select_option("edit")
+    expect(bob.get_by_text("你可以查看此文档。")).to_be_hidden(timeout=LIVE_TIMEOUT)
+    expect(editor(bob)).to_have_attribute("contenteditable", "true")
+    type_at_end(bob, "Bob 又能写了。")
+    expect(editor(alice)).to_contain_text("Bob 又能写了。", timeout=LIVE_TIMEOUT)
+    share.get_by_role("combobox").first.select_option("view")
+    expect(bob.get_by_text("你可以查看此文档。")).to_be_visible(timeout=LIVE_TIMEOUT)
     # Dave gets an explicit "can edit" grant and keeps editing.
     share.get_by_label("添加成员…").select_option(label="陈大伟")
     share.get_by_role("button", name="添加").click()

@@ -64,6 +64,9 @@ export class DocSession {
       authProtocol.readAuthMessage(decoder, this.ydoc, (_doc, reason) => this.onDenied(reason));
     };
     this.provider.on("status", ({ status }) => {
+      // Each connection starts afresh: the server repeats "read only" on connect if it still
+      // applies (and closes with 4100 when someone is allowed to edit again).
+      if (status !== "connected" && this.notice !== null) this.notice = null;
       if (status === "connected") this.setStatus(this.provider.synced ? "saved" : "connecting");
       else this.setStatus(navigator.onLine ? "connecting" : "offline");
     });
