@@ -50,8 +50,18 @@ export function NotifyButton() {
     return () => navigator.serviceWorker.removeEventListener("message", onMessage);
   }, [client]);
   return (
-    <button type="button" className="notify-open" data-testid="notify-settings-open" onClick={() => setOpen(!open)}>
-      {nt("open")}
+    <button
+      type="button"
+      className="notify-open"
+      data-testid="notify-settings-open"
+      aria-label={nt("open")}
+      title={nt("open")}
+      onClick={() => setOpen(!open)}
+    >
+      <span className="notify-open-long">{nt("open")}</span>
+      <span className="notify-open-short" aria-hidden="true">
+        🔔
+      </span>
     </button>
   );
 }
