@@ -394,3 +394,20 @@ def test_erp_records_round_trip(world: World, tmp_path: Path, django_capture_on_
     assert new_link.message is not None and new_link.message.body == "请看 SO-1001 order-card"
     assert new_link.conversation.workspace_id == new.pk
     assert new_link.snapshot.data == {"number": "SO-1001", "total": "1104.00"}
+
+
+@pytest.mark.django_db
+def test_export_api_bad_requests(world: World) -> None:
+    from hub.portability.models import ExportJob
+
+    base = f"/api/v1/workspaces/{world.workspace.pk}/exports"
+    job = ExportJob.objects.create(workspace=world.workspace, requested_by=world.owner.user)  # queued, not run
+    early = world.api(world.owner).get(f"{base}/{job.pk}/download")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "export_not_ready"
+    assert world.api(world.owner).get(f"{base}/999999").status_code == 404
+    assert world.api(world.owner).get(f"{base}/abc").status_code == 422
+    # While one export is queued, asking again returns it instead of starting a second.
+    again = world.api(world.owner).post(base)
+    assert again.status_code == 202 and again.json()["id"] == job.pk
+    listed = world.api(world.admin).get(base).json()
+    assert [e["id"] for e in listed] == [job.pk] and listed[0]["download_url"] is None
