@@ -289,6 +289,18 @@ class ConversationRemovedFrame(TypedDict):
     conversation_id: int
 
 
+class CommandReplyFrame(TypedDict):
+    """A slash-command reply that arrived later (an external app's ``response_url``) for the one
+    person who ran the command. Ephemeral: never stored, not in the log."""
+
+    type: Literal["command.reply"]
+    conversation_id: int
+    command: str
+    text: str  # Markdown
+    html: str  # rendered and sanitised
+    blocks: list[dict[str, Any]]
+
+
 SERVER_FRAMES: dict[str, type] = {
     "ready": ReadyFrame,
     "sync.done": SyncDoneFrame,
@@ -305,6 +317,7 @@ SERVER_FRAMES: dict[str, type] = {
     "unsubscribed": UnsubscribedFrame,
     "conversation.added": ConversationAddedFrame,
     "conversation.removed": ConversationRemovedFrame,
+    "command.reply": CommandReplyFrame,
 }
 # ... plus every logged event type (messaging.events.EVENT_PAYLOADS), delivered as
 # ``{"type", "conversation_id", "seq", **payload}``.

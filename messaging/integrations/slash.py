@@ -21,7 +21,6 @@ import logging
 import uuid
 from datetime import timedelta
 from functools import partial
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -40,6 +39,7 @@ from messaging.integrations import netguard, signing
 from messaging.integrations.kinds import obj, text_of
 from messaging.integrations.kinds.slack import blocks_from_slack, mrkdwn_to_markdown
 from messaging.integrations.models import SEALED_PURPOSE, AppCommand, CommandInvocation, new_key
+from messaging.protocol import CommandReplyFrame
 from messaging.publish import group_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ def deliver_reply(invocation: CommandInvocation, reply: CommandReply) -> None:
         client_id = uuid.uuid5(uuid.NAMESPACE_URL, f"hub-command-response:{invocation.pk}:{invocation.responses}")
         post_in_channel_reply(context, reply, blocks, client_id)
         return
-    frame: dict[str, Any] = {
+    frame: CommandReplyFrame = {
         "type": "command.reply",
         "conversation_id": conversation.pk,
         "command": invocation.command.name,
