@@ -71,26 +71,3 @@ async def test_editing_now_lists_people_on_every_process(world: World, connect: 
             break
         await local.pump(0.05)
     assert presence.people(document.pk, exclude_process=OTHER_PROCESS) == []
-
-
-async def test_a_viewer_granted_edit_is_asked_to_reconnect_and_then_edits(
-    world: World, connect: Any, doc_settings: Any
-) -> None:
-    from docs_collab import actions
-    from docs_collab.access import access_document
-
-    document = await database_sync_to_async(make_document)(world, default_access="view")
-    viewer = await connect(document.pk, world.member)
-    assert any(n.startswith("read_only") for n in viewer.peer.notices)
-
-    def grant() -> None:
-        actions.check_set_permission(access_document(world.owner.user, document.pk), world.member.user.pk, "edit")
-
-    await database_sync_to_async(grant)()
-    assert await wait_for(lambda: viewer.closed_code == room.CLOSE_RECONNECT, [viewer])
-    again = await connect(document.pk, world.member)
-    assert not any(n.startswith("read_only") for n in again.peer.notices)
-    again.peer.paragraph("现在可以编辑了")
-    await again.push()
-    owner = await connect(document.pk, world.owner)
-    assert await wait_for(lambda: "现在可以编辑了" in owner.peer.text(), [owner, again])
