@@ -97,23 +97,40 @@ def search_records(ctx: CommandContext, types: Sequence[RecordType], query: str)
     return results[:MAX_SUGGESTIONS]
 
 
+Label = Callable[[RecordType, str, str], str]  # (type, number, title) → the argument text
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"' if " " in text else text
+
+
 def suggester(
-    types: Sequence[RecordType], value: Callable[[RecordType, str, str], str] | None = None
+    types: Sequence[RecordType],
+    value: Label | None = None,
+    *,
+    then: Sequence[RecordType] = (),
+    then_value: Label | None = None,
 ) -> Callable[[CommandContext], Sequence[Suggestion]]:
-    """Autocomplete for a command whose first argument is a record of ``types``. A suggestion's
-    value is the argument text (quoted when it holds a space); the composer puts it after the
+    """Autocomplete for a command whose first argument is a record of ``types`` (and, with
+    ``then``, whose second is one of ``then``: ``/price <商品> <客户>``). A suggestion's value
+    is the whole argument text (quoted where it holds a space); the composer puts it after the
     command name."""
 
     def suggest(ctx: CommandContext) -> Sequence[Suggestion]:
         words = split_args(ctx.args)
-        if len(words) > 1 or (ctx.args.endswith(" ") and words):
-            return []  # past the first argument
-        query = words[0] if words else ""
-        out = []
-        for type, number, title in search_records(ctx, types, query):
-            text = value(type, number, title) if value else number
-            quoted = f'"{text}"' if " " in text else text
-            out.append(Suggestion(value=quoted, label=f"{number} · {title}", detail=str(type)))
-        return out
+        if len(words) <= 1:
+            found, label, prefix = search_records(ctx, types, words[0] if words else ""), value, ""
+        elif len(words) == 2 and then:
+            found, label, prefix = search_records(ctx, then, words[1]), then_value, _quoted(words[0]) + " "
+        else:
+            return []  # past the arguments we can complete
+        return [
+            Suggestion(
+                value=prefix + _quoted(label(type, number, title) if label else number),
+                label=f"{number} · {title}",
+                detail=str(type),
+            )
+            for type, number, title in found
+        ]
 
     return suggest

@@ -291,7 +291,7 @@ PRICE = SlashCommand(
     usage="/price <商品> [客户] [数量]",
     summary={"zh-hans": "查询价格（可按客户和数量）", "en": "price of a product for a customer and quantity"},
     handler=price,
-    suggest=suggester([T.PRODUCT]),
+    suggest=suggester([T.PRODUCT], then=[T.CUSTOMER], then_value=lambda type, number, title: title),
     available=_staff,
 )
 ORDER = SlashCommand(

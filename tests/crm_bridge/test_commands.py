@@ -66,6 +66,14 @@ def test_stock_autocomplete_from_the_source_and_the_cache(world: World, erp: Erp
     assert [s["value"] for s in cached] == ["SO-1001"]
 
 
+def test_price_autocompletes_product_then_customer(world: World, erp: Erp, channel: int) -> None:
+    products = suggest(world, world.member, channel, "/price TEA-5")
+    assert [s["value"] for s in products] == ["TEA-500G"]
+    customers = suggest(world, world.member, channel, "/price TEA-500G 西湖")
+    assert [(s["value"], s["label"]) for s in customers] == [("TEA-500G 西湖茶馆", "C-001 · 西湖茶馆")]
+    assert suggest(world, world.member, channel, "/price TEA-500G 西湖茶馆 2") == []
+
+
 def test_price(world: World, erp: Erp, channel: int) -> None:
     plain = fields(run(world, world.member, channel, "/price TEA-500G"))
     assert plain["单价"] == "CNY 680.00" and plain["价格表"] == "标准价" and plain["合计"] == "CNY 680.00"

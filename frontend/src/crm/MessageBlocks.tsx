@@ -10,7 +10,7 @@ import { translate } from "../i18n";
 import type { Message } from "../types";
 import { crmApi } from "./api";
 import { type Block, blockRef, chartBars, mightReference, renderableBlocks, safeHref } from "./cardLogic";
-import { useMessageRefs } from "./cardStore";
+import { useAnyStale, useMessageRefs } from "./cardStore";
 import { RecordCard } from "./RecordCard";
 import "./crm.css";
 
@@ -35,10 +35,13 @@ export function MessageBlocks({ message, lang }: { message: Message; lang: Lang 
 
 /** Blocks of a message, or of an ephemeral command reply (``messageId`` null: no buttons to click). */
 export function BlockList({ blocks, messageId, lang }: { blocks: Block[]; messageId: number | null; lang: Lang }) {
+  const shown = renderableBlocks(blocks);
+  const records = shown.map(blockRef).filter((ref): ref is string => ref !== null);
+  const stale = useAnyStale(records);
   return (
     <>
-      {renderableBlocks(blocks).map((block, i) => (
-        <BlockView key={i} block={block} messageId={messageId} lang={lang} />
+      {shown.map((block, i) => (
+        <BlockView key={i} block={block} messageId={messageId} lang={lang} stale={stale} />
       ))}
     </>
   );
@@ -48,7 +51,7 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-function BlockView({ block, messageId, lang }: { block: Block; messageId: number | null; lang: Lang }) {
+function BlockView({ block, messageId, lang, stale }: { block: Block; messageId: number | null; lang: Lang; stale: boolean }) {
   switch (block.type) {
     case "header":
       return <h4 className="block-header">{text(block.text)}</h4>;
@@ -75,7 +78,7 @@ function BlockView({ block, messageId, lang }: { block: Block; messageId: number
       return src ? <img className="block-image" src={src} alt={text(block.alt)} loading="lazy" /> : null;
     }
     case "actions":
-      return <ActionsBlock block={block} messageId={messageId} lang={lang} />;
+      return <ActionsBlock block={block} messageId={messageId} lang={lang} stale={stale} />;
     case "record": {
       const ref = blockRef(block);
       return ref ? <RecordCard cardRef={ref} lang={lang} /> : null;
@@ -99,7 +102,7 @@ interface Button {
   disabled?: boolean;
 }
 
-function ActionsBlock({ block, messageId, lang }: { block: Block; messageId: number | null; lang: Lang }) {
+function ActionsBlock({ block, messageId, lang, stale }: { block: Block; messageId: number | null; lang: Lang; stale: boolean }) {
   const t = (key: Parameters<typeof translate>[1]) => translate(lang, key);
   const buttons = Array.isArray(block.actions) ? (block.actions as Button[]) : [];
   const [busy, setBusy] = useState<string | null>(null);
@@ -144,7 +147,10 @@ function ActionsBlock({ block, messageId, lang }: { block: Block; messageId: num
               key={i}
               type="button"
               className={`button ${button.style ?? "default"}`}
-              disabled={Boolean(button.disabled) || messageId === null || busy !== null}
+              // ERP writes wait while the record's card is stale (its source unreachable).
+              disabled={
+                Boolean(button.disabled) || messageId === null || busy !== null || (stale && Boolean(button.id?.startsWith("crm:")))
+              }
               aria-busy={busy === button.id}
               data-action-id={button.id}
               onClick={() => press(button)}

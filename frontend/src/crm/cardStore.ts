@@ -118,6 +118,13 @@ export function useCard(workspace: number | null, ref: string | null): CardEntry
   return ref ? cards.get(ref) : undefined;
 }
 
+/** Whether any of these cards is stale (its source unreachable): write buttons next to it
+ * are disabled until a good read (the server refuses such writes anyway). */
+export function useAnyStale(refs: string[]): boolean {
+  useSyncExternalStore(subscribe, () => version);
+  return refs.some((ref) => Boolean(cards.get(ref)?.card?.stale_since));
+}
+
 export function useMessageRefs(workspace: number | null, messageId: number | undefined): string[] {
   useEffect(() => {
     if (workspace !== null && messageId !== undefined) requestMessageCards(workspace, messageId);
