@@ -2,12 +2,17 @@
 commands): only public hosts, unless ``HUB_INTEGRATIONS_ALLOW_PRIVATE_URLS`` is on (an
 intranet app; the test suite). Checked when a URL is saved and again before every request —
 the name may resolve differently by then — and redirects are never followed, so a public
-URL cannot bounce a request into the intranet or to the cloud metadata service."""
+URL cannot bounce a request into the intranet or to the cloud metadata service. Around the
+request itself, ``connection_guard`` filters the addresses the name resolves to *at connection
+time* (a name that turned private between the check and the connect — DNS rebinding — fails
+like an unreachable host), using ``messaging.delivery``'s resolver guard."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+from contextlib import AbstractContextManager
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -53,3 +58,11 @@ def check_host(host: str) -> None:
     addresses = {str(info[4][0]) for info in infos}
     if not addresses or not all(is_public(a) for a in addresses):
         raise HubError("url_not_public", f"{host} is a loopback or private address; only public hosts are allowed")
+
+
+def connection_guard() -> AbstractContextManager[None]:
+    if private_allowed():
+        return contextlib.nullcontext()
+    from messaging.delivery.netguard import guarded
+
+    return guarded()

@@ -160,13 +160,14 @@ def _post(subscription: EventSubscription, delivery: Delivery) -> tuple[int | No
     }
     try:
         netguard.check_host(urlsplit(subscription.url).hostname or "")
-        response = requests.post(
-            subscription.url,
-            data=body,
-            headers=headers,
-            timeout=settings.HUB_OUTGOING_TIMEOUT_SECONDS,
-            allow_redirects=False,  # a redirect could lead into the intranet
-        )
+        with netguard.connection_guard():
+            response = requests.post(
+                subscription.url,
+                data=body,
+                headers=headers,
+                timeout=settings.HUB_OUTGOING_TIMEOUT_SECONDS,
+                allow_redirects=False,  # a redirect could lead into the intranet
+            )
     except HubError as exc:
         return None, exc.message
     except requests.RequestException as exc:

@@ -129,17 +129,18 @@ def _post_form(
     }
     body = urlencode(form).encode("ascii")
     netguard.check_host(urlsplit(command.url).hostname or "")
-    return requests.post(
-        command.url,
-        data=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "User-Agent": "XiaoweiHub-Commands/1",
-            "X-Hub-Signature": signing.hub_signature(secrets_["signing_secret"], body),
-        },
-        timeout=settings.HUB_APP_COMMAND_TIMEOUT_MS / 1000,
-        allow_redirects=False,
-    )
+    with netguard.connection_guard():
+        return requests.post(
+            command.url,
+            data=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": "XiaoweiHub-Commands/1",
+                "X-Hub-Signature": signing.hub_signature(secrets_["signing_secret"], body),
+            },
+            timeout=settings.HUB_APP_COMMAND_TIMEOUT_MS / 1000,
+            allow_redirects=False,
+        )
 
 
 def _reply_from(content: bytes, content_type: str) -> CommandReply | None:

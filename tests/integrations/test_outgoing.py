@@ -201,3 +201,23 @@ def test_the_periodic_sweep_retries_overdue_deliveries(
     Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
     assert outgoing.sweep_due_deliveries.call() == 1
     assert Delivery.objects.get().status == "succeeded"
+
+
+def test_a_name_that_turns_private_at_connection_time_is_blocked(
+    world: World,
+    setup: dict[str, Any],
+    app_server: Receiver,
+    settings: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """DNS rebinding: the host passed the check, then resolves to loopback when connecting."""
+    from messaging.integrations import netguard
+
+    settings.HUB_INTEGRATIONS_ALLOW_PRIVATE_URLS = False
+    settings.HUB_NOTIFY_ALLOW_PRIVATE_TARGETS = False
+    monkeypatch.setattr(netguard, "check_host", lambda host: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        send(world, world.member, setup["conv"], "x")
+    assert app_server.requests == []
+    assert Delivery.objects.get(event_type="message").last_error.startswith("ConnectionError")
