@@ -350,3 +350,17 @@ def test_the_owner_lowers_access_and_an_open_editor_becomes_a_viewer(new_context
     while time.monotonic() < deadline and "Dave 还能编辑。" not in exported:
         exported = alice.evaluate("url => fetch(url).then(r => r.text())", href)
     assert "Bob 先写一句。" in exported and "Dave 还能编辑。" in exported
+
+
+def test_a_document_on_a_phone_fits_the_screen(new_context: Any, server: Server) -> None:
+    setup = new_context().new_page()
+    sign_in(setup, "alice@e2e.test")
+    document_id = create_doc(setup, server, "手机上的文档标题比较长一些")
+    context = new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, "bob@e2e.test", doc_path(server, document_id))
+    expect(editor(page)).to_be_visible()
+    type_at_end(page, "在手机上写的一段比较长的文字，看看会不会超出屏幕的宽度。")
+    expect(page.locator("[data-testid=doc-status]")).to_have_attribute("data-status", "saved", timeout=LIVE_TIMEOUT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "docs-phone-zh")
