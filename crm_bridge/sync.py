@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -126,15 +126,18 @@ def _sync_type(
     SyncState.objects.filter(pk=state.pk).update(last_run_at=timezone.now())
     for _ in range(MAX_PAGES):
         batch = adapter.changes_since(cursor, [record_type], limit=page_size)
-        for record in batch.records:
-            _, changed = upsert_snapshot(source_row, record)
-            report.changed += int(changed)
+        if len(batch.cursor) > 255:
+            raise ValueError("the source's sync cursor does not fit in SyncState.cursor (255 characters)")
+        # One transaction per page: the page's records and the cursor after them are stored
+        # together (an interrupted pass resumes exactly here), and one commit per page instead
+        # of one per record.
+        with transaction.atomic():
+            for record in batch.records:
+                _, changed = upsert_snapshot(source_row, record)
+                report.changed += int(changed)
+            SyncState.objects.filter(pk=state.pk).update(cursor=batch.cursor)
         report.fetched += len(batch.records)
         cursor = batch.cursor
-        if len(cursor) > 255:
-            raise ValueError("the source's sync cursor does not fit in SyncState.cursor (255 characters)")
-        # Saved per page: an interrupted pass resumes here instead of starting over.
-        SyncState.objects.filter(pk=state.pk).update(cursor=cursor)
         if progress is not None:
             progress(record_type, len(batch.records))
         if not batch.more:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,8 @@ if TYPE_CHECKING:
 
 SourceFactory = Callable[["ErpSource"], Source]
 _factories: dict[str, SourceFactory] = {}
+_built: dict[int, tuple[tuple[str, str, str], Source]] = {}
+_built_lock = threading.Lock()
 
 
 def register_kind(kind: str, factory: SourceFactory) -> None:
@@ -32,7 +36,21 @@ def build_source(config: ErpSource) -> Source:
     if config.kind == "builtin" and "resilience" not in (config.config or {}):
         # ERP-lite is our own database: no reason to ration calls to it.
         policy = Policy(rate_per_second=0)
-    return ResilientSource(factory(config), guard_for(str(config.pk), policy))
+    # Adapters are thread-safe and keep warm HTTP connections (and Odoo's uid): reuse the one
+    # built for this exact row state instead of reconnecting on every card.
+    key = (
+        f"{config.kind}:{config.workspace_id}:{config.name}",
+        json.dumps(config.config, sort_keys=True, default=str),
+        config.credentials_encrypted,
+    )
+    with _built_lock:
+        cached = _built.get(config.pk)
+    if cached is None or cached[0] != key:
+        cached = (key, factory(config))
+        if config.pk is not None:
+            with _built_lock:
+                _built[config.pk] = cached
+    return ResilientSource(cached[1], guard_for(str(config.pk), policy))
 
 
 def build_unguarded_source(config: ErpSource) -> Source:
