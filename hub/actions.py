@@ -43,8 +43,16 @@ def audit(
     )
 
 
+def check_not_bot(user: User) -> None:
+    """A bot lives in the one workspace that created it: with its token it must not found
+    another workspace or join one (it would escape the scope an admin gave it)."""
+    if user.is_bot:
+        raise PermissionDenied("bots cannot create or join workspaces", code="bot_not_allowed")
+
+
 @transaction.atomic
 def do_create_workspace(owner: User, name: str) -> Workspace:
+    check_not_bot(owner)
     name = name.strip()
     if not name:
         raise HubError("invalid_name", "a workspace needs a name")
@@ -187,6 +195,8 @@ def get_invitation(token: str) -> Invitation:
 
 def check_invitation_usable(invitation: Invitation, user: User | None) -> None:
     """Raise a clear error for revoked, expired, used-up or wrong-recipient invitations."""
+    if user is not None:
+        check_not_bot(user)
     if invitation.revoked_at is not None:
         raise HubError("invitation_revoked", "this invitation has been revoked", status=410)
     if invitation.expires_at <= timezone.now():

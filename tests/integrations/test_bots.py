@@ -114,3 +114,16 @@ def test_people_set_the_mobile_number_robots_mention_them_by(world: World) -> No
     res = api.patch("/api/v1/me", {"mobile": "12"})
     assert res.status_code == 400 and res.json()["error"]["code"] == "invalid_mobile"
     assert api.patch("/api/v1/me", {"mobile": ""}).json()["mobile"] == ""
+
+
+def test_a_bot_token_cannot_found_or_join_another_workspace(world: World) -> None:
+    bot = make_bot(world)
+    res = ApiClient(bot).post("/api/v1/workspaces", {"name": "逃逸公司"})
+    assert res.status_code == 403 and res.json()["error"]["code"] == "bot_not_allowed"
+    invite = world.api(world.outsider).post(
+        f"/api/v1/workspaces/{world.other_workspace.pk}/invitations", {"role": "member", "max_uses": 5}
+    )
+    assert invite.status_code == 201, invite.content
+    token = invite.json()["url"].rstrip("/").rsplit("/", 1)[1]
+    res = ApiClient(bot).post(f"/api/v1/invitations/{token}/accept")
+    assert res.status_code == 403 and res.json()["error"]["code"] == "bot_not_allowed"
