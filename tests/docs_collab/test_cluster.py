@@ -83,3 +83,29 @@ async def test_idle_document_socket_outlives_the_redis_timeout(make_cluster: Any
     assert asyncio.get_running_loop().time() - started < 3
     await writer.close()
     await reader.close()
+
+
+async def test_editing_now_and_the_editor_limit_span_both_processes(make_cluster: Any) -> None:  # noqa: F811
+    cluster = make_cluster(procs=2, people=3, extra_env={"HUB_DOCS_MAX_EDITORS": "2"})
+    document_id = await asyncio.to_thread(_document, cluster)
+    first = await LiveClient(_url(cluster, 0, document_id, 0)).open()
+    second = await LiveClient(_url(cluster, 1, document_id, 1)).open()
+    await asyncio.sleep(0.5)  # each room writes its entry in the shared cache when a socket joins
+
+    def detail(server: int) -> Any:
+        owner = cluster.seed.people[0]
+        return cluster.api(cluster.servers[server], "GET", f"/api/v1/documents/{document_id}", owner.token)
+
+    for server in (0, 1):
+        body = await asyncio.to_thread(detail, server)
+        assert body["editing_now"] == 2, (server, body, cluster.logs())
+    # A third editor, on either process, is over the cluster-wide limit of two.
+    third = await LiveClient(_url(cluster, 0, document_id, 2)).open()
+    for _ in range(40):
+        if third.peer.notices:
+            break
+        await asyncio.sleep(0.05)
+    assert any(n.startswith("editor_limit") for n in third.peer.notices), third.peer.notices
+    assert not first.peer.notices and not second.peer.notices
+    for c in (first, second, third):
+        await c.close()
