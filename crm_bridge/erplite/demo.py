@@ -4,10 +4,11 @@ leaves from a farmers' co-operative.
 
 What the demo shows: SO-1001…SO-1004 (two confirmed today, for ``/sales-today``), PO-2001
 awaiting approval above the finance manager's limit (only the owner may approve it), an
-overdue invoice INV-3003, TEA-500G below its reorder point in the Hangzhou warehouse, and a
-customer price for 悦茗. Deterministic: the same rows every time; dates are relative to the
-day the demo is loaded (in Asia/Shanghai), so "today" and "overdue" stay true. Idempotent:
-a second load finds customer C001 and adds nothing.
+overdue invoice INV-3003, TEA-500G below its reorder point in the Hangzhou warehouse, a
+customer price for 悦茗, and three watch rules whose alerts those records raise.
+Deterministic: the same rows every time; dates are relative to the day the demo is loaded
+(in Asia/Shanghai), so "today" and "overdue" stay true. Idempotent: a second load finds
+customer C001 and adds nothing.
 """
 
 from __future__ import annotations
@@ -80,11 +81,40 @@ def add_demo_data(data: DemoData) -> None:
     workspace = data.workspace
     if Party.objects.filter(workspace=workspace, code="C001").exists():
         return
-    with transaction.atomic():
-        _create(data)
     from crm_bridge.sources.builtin import ensure_default_source
 
-    ensure_default_source(workspace)
+    with transaction.atomic():
+        _create(data)
+        _watch_rules(data, ensure_default_source(workspace))
+
+
+# name, kind, conversation key in hub.demo.CONVERSATIONS, days, amount
+WATCH_RULES = (
+    ("库存低于补货点", "stock_below_reorder", "general", 0, None),
+    ("应收逾期超过 7 天", "invoice_overdue", "management", 7, None),
+    ("大额销售订单", "large_sales_order", "sales", 0, D("50000.00")),
+)
+
+
+def _watch_rules(data: DemoData, source: Any) -> None:
+    """The early-warning rules of the demo: their first alerts appear once the cache is primed
+    after the demo is committed (TEA-500G low in Hangzhou, INV-3003 overdue, SO-1001)."""
+    from crm_bridge.rule_models import WatchRule
+
+    for name, kind, conversation, days, amount in WATCH_RULES:
+        channel = data.conversations.get(conversation)
+        if channel is None:
+            continue
+        WatchRule.objects.create(
+            workspace=data.workspace,
+            source=source,
+            name=name,
+            kind=kind,
+            channel=channel,
+            days=days,
+            amount=amount,
+            created_by=data.users["owner"],
+        )
 
 
 def _at(day_offset: int, hour: int, minute: int = 0) -> datetime:

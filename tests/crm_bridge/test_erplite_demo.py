@@ -9,12 +9,15 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 
+from crm_bridge import rules
 from crm_bridge.erplite.models import Invoice, Party, Product, SalesOrder, Stock
 from crm_bridge.erplite.receivers import prime_cache
 from crm_bridge.models import ErpSource, RecordSnapshot
+from crm_bridge.rule_models import WatchAlert, WatchRule
 from crm_bridge.sources.builtin import ensure_default_source
 from hub.demo import DemoData, load_demo
 from hub.models import User
+from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +47,27 @@ def test_demo_is_deterministic_and_idempotent(demo: DemoData) -> None:
     supplier = Party.objects.get(workspace=ws, code="S001")
     assert customer.partner == demo.partners["customer"] and supplier.partner == demo.partners["supplier"]
     assert Party.objects.get(workspace=ws, code="C002").partner is None
-    # The built-in source is the workspace's default.
+    # The built-in source is the workspace's default, with the demo's watch rules.
     source = ErpSource.objects.get(workspace=ws, is_default=True)
     assert source.kind == "builtin"
+    assert sorted(WatchRule.objects.filter(workspace=ws).values_list("kind", flat=True)) == [
+        "invoice_overdue",
+        "large_sales_order",
+        "stock_below_reorder",
+    ]
+
+
+def test_demo_alerts_once_the_cache_is_primed(demo: DemoData, source_row: ErpSource) -> None:
+    prime_cache(source_row)
+    rules.evaluate_all(demo.workspace.pk)
+    opened = dict(WatchAlert.objects.filter(rule__workspace=demo.workspace).values_list("rule__kind", "number"))
+    assert opened == {
+        "stock_below_reorder": "TEA-500G",
+        "invoice_overdue": "INV-3003",
+        "large_sales_order": "SO-1001",
+    }
+    general = demo.conversations["general"]
+    assert Message.objects.filter(conversation=general, sender__is_bot=True, body__contains="TEA-500G").count() == 1
 
 
 def test_ensure_default_source_once_and_keeps_another_default(world: Any) -> None:

@@ -23,6 +23,12 @@ from tests.crm_bridge.erplite_fixtures import demo_persona, ref
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_demo_rules(demo: DemoData) -> None:
+    """Each test sets up the rules it is about (the demo comes with three)."""
+    WatchRule.objects.filter(workspace=demo.workspace).delete()
+
+
 def _channel(demo: DemoData, name: str = "销售") -> Conversation:
     return Conversation.objects.get(workspace=demo.workspace, name=name)
 
