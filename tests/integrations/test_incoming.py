@@ -324,3 +324,13 @@ def test_webhook_messages_are_searchable(
     indexer.index_pending()
     res = world.api(world.member).get("/api/v1/search", workspace=world.workspace.pk, q="冷柜")
     assert [r["sender_name"] for r in res.json()["results"]] == ["巡检机器人"]
+
+
+def test_slack_mentions_by_email_only_for_people_in_the_conversation(world: World, conv: int, make_hook: Hook) -> None:
+    hook = make_hook("slack")
+    text = "请 <@member@tea.test> 和 <@guest@customer.test> 处理 <!channel>"
+    assert post_json(hook["url"], {"text": text}).status_code == 200
+    message = last_message(world, conv)
+    # 张三 is in the channel; the guest is not, so naming them pings nobody.
+    assert message["mentions"] == [world.member.user.pk]
+    assert message["body"].startswith("请 @张三 和 @guest@customer.test 处理 @所有人")
