@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "0cde3f85e89e";
-const ASSETS = ["/static/app/assets/DocEditorPage-DV9KPohn.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/main-CxmbZa6k.js","/static/app/assets/main-U2Sa07R6.css"];
+const VERSION = "044f9950e7a1";
+const ASSETS = ["/static/app/assets/DocEditorPage-BDHHpFoV.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/main-B4RkHOYh.css","/static/app/assets/main-BWuOgQqd.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

@@ -121,3 +121,21 @@ def test_approve_in_one_browser_updates_the_other(new_context: Any, server: Serv
     expect(card_bob.get_by_role("button", name="批准")).to_be_disabled()
     expect(card_bob.get_by_test_id("record-status")).to_contain_text("已批准", timeout=DELIVERY_TIMEOUT)
     screenshot(bob, "erp-approval-live")
+
+
+def test_a_guest_sees_only_own_company_cards(new_context: Any, server: Server, erp: dict[str, int]) -> None:
+    alice = signed_in(new_context, "alice@e2e.test", locale="zh-CN")
+    carol = signed_in(new_context, "carol@customer.test", locale="zh-CN")
+    open_conversation(alice, server, server.ids["shared"])
+    open_conversation(carol, server, server.ids["shared"])
+    composer(alice).fill("对比 SO-1001 和 SO-1002 的交期")
+    composer(alice).press("Enter")
+    staff_cards = message_row(alice, "的交期").get_by_test_id("record-card")
+    expect(staff_cards).to_have_count(2, timeout=DELIVERY_TIMEOUT)
+    expect(staff_cards.first).to_contain_text("毛利（内部）")
+    guest_row = message_row(carol, "的交期")
+    expect(guest_row.get_by_test_id("record-card")).to_have_count(1, timeout=DELIVERY_TIMEOUT)
+    expect(guest_row.get_by_test_id("record-card")).to_contain_text("SO-1001")
+    expect(guest_row).not_to_contain_text("毛利")
+    expect(guest_row).not_to_contain_text("湖畔茶馆")
+    screenshot(carol, "erp-guest-cards")
