@@ -38,6 +38,9 @@ MAX_AGE = timedelta(hours=12)
 LEASE = timedelta(minutes=5)
 # Consecutive failed deliveries after which a forwarding target switches itself off.
 DISABLE_AFTER = 10
+# People with channels in one message up to which the sender's request schedules their
+# collects itself; beyond (an @all in a big channel) one worker task does it.
+INLINE_SCHEDULES = 10
 
 
 # --- scheduling --------------------------------------------------------------------------------
@@ -81,13 +84,28 @@ def users_with_channels(user_ids: Iterable[int]) -> set[int]:
 
 def schedule_for_users(user_ids: Iterable[int]) -> None:
     """After the commit that queued pending rows: one collect per person, a coalescing window
-    later. The cache key makes the 2nd…20th mention of a burst join the collect already on
-    its way instead of scheduling their own (a duplicate would find nothing left: harmless)."""
+    later. For an @all in a big channel the per-person scheduling moves into the worker (one
+    task), so the sender's request does not insert hundreds of task rows."""
     if not task_backends["default"].supports_defer:
         return
+    ids = sorted(users_with_channels(user_ids))
+    if len(ids) <= INLINE_SCHEDULES:
+        schedule_collects(ids)
+        return
+    from messaging.delivery import tasks  # it imports this module
+
+    try:
+        tasks.schedule_collects.enqueue(ids)
+    except Exception:  # the sweep still finds the rows
+        logger.warning("could not enqueue the scheduling of %s collects", len(ids), exc_info=True)
+
+
+def schedule_collects(user_ids: list[int]) -> None:
+    """The cache key makes the 2nd…20th mention of a burst join the collect already on its way
+    instead of scheduling their own (a duplicate would find nothing left: harmless)."""
     window = settings.HUB_NOTIFY_COALESCE_SECONDS
     at = timezone.now() + timedelta(seconds=window)
-    for user_id in sorted(users_with_channels(user_ids)):
+    for user_id in user_ids:
         try:
             fresh = cache.add(f"hub:notify:collect:{user_id}", 1, timeout=max(window, 1))
         except Exception:

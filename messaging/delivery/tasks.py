@@ -15,3 +15,9 @@ def collect_notifications(user_id: int) -> int:
 @task()
 def send_notification(delivery_id: int) -> str:
     return pipeline.send(delivery_id)
+
+
+@task()
+def schedule_collects(user_ids: list[int]) -> int:
+    pipeline.schedule_collects(user_ids)
+    return len(user_ids)

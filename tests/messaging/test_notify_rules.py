@@ -303,3 +303,27 @@ def test_one_deferred_collect_per_person_for_the_end_of_quiet_hours(
         deferred = [r for r in results if r.task.name == "collect_notifications"]
         assert len(deferred) == 1
         assert deferred[0].task.run_after.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M") == end
+
+
+def test_an_all_in_a_big_channel_schedules_in_the_worker(
+    world: World, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    from hub.models import Member
+    from tests.conftest import make_persona
+
+    people = [make_persona(f"p{n}@tea.test", f"员工{n}") for n in range(12)]
+    for persona in people:
+        Member.objects.create(workspace=world.workspace, user=persona.user, role=Member.Role.MEMBER)
+        robot(world, persona, receiver, f"p{persona.user.pk}")
+    big = create_conversation(world, world.owner, "public", "全员", member_ids=[p.user.pk for p in people])
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+        with django_capture_on_commit_callbacks(execute=True):
+            send(world, world.owner, big, "@all 明天盘点")
+        results = [r for r in task_backends["default"].results if r.task.name != "send_digest"]  # type: ignore[attr-defined]
+        # One task in the request (besides the email digests): the worker schedules the collects.
+        assert [r.task.name for r in results] == ["schedule_collects"]
+        assert sorted(results[0].args[0]) == sorted(p.user.pk for p in people)
+        task_backends["default"].clear()  # type: ignore[attr-defined]
+        results[0].task.call(*results[0].args)
+        collects = [r for r in task_backends["default"].results if r.task.name == "collect_notifications"]  # type: ignore[attr-defined]
+        assert len(collects) == 12
