@@ -477,6 +477,25 @@ class Cluster:
             parts.append(f"--- balancer (port {self.balancer.port}) ---\n{self.balancer.log_tail()}")
         return "\n".join(parts)
 
+    def scrape(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Every hub process's ``/metrics``, summed per (sample name, labels) — what a
+        Prometheus ``sum()`` over the processes would show (docs/operations.md "Metrics").
+        Deployment-wide gauges (queue depths) are the same on every process: divide by
+        ``len(self.servers)`` or read one process for those."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        total: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        for server in self.servers:
+            if not server.alive():
+                continue
+            with urllib.request.urlopen(f"{server.http}/metrics", timeout=10) as resp:
+                text = resp.read().decode()
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    key = (sample.name, tuple(sorted(sample.labels.items())))
+                    total[key] = total.get(key, 0.0) + sample.value
+        return total
+
     @property
     def entry(self) -> ServerProcess:
         """Where clients connect: the balancer when there is one, else the first server."""

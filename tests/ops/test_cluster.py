@@ -94,6 +94,8 @@ async def test_cluster_serves_through_the_balancer_across_processes(make_cluster
             break
     assert len(sockets) == 2, "the balancer never used the second process"
     sender, receiver = sockets.values()
+    before = await asyncio.to_thread(cluster.scrape)
+    assert before[("hub_websockets_open", (("endpoint", "/ws/"),))] == 2  # one on each process
 
     conv = cluster.seed.conversations["general"]
     client_id = str(uuid.uuid4())
@@ -104,6 +106,12 @@ async def test_cluster_serves_through_the_balancer_across_processes(make_cluster
     assert ack["message"]["body"] == body
     delivered = await recv_type(receiver, "message.new")
     assert delivered["message"]["client_id"] == client_id and delivered["seq"] == ack["message"]["seq"]
+    # Summed over the processes: one event appended, delivered to both sockets (the sender's
+    # own copy and the receiver's), each delivery timed.
+    after = await asyncio.to_thread(cluster.scrape)
+    appended = after[("hub_events_appended_total", ())] - before[("hub_events_appended_total", ())]
+    fanned = after[("hub_fanout_latency_seconds_count", ())] - before[("hub_fanout_latency_seconds_count", ())]
+    assert (appended, fanned) == (1, 2)
 
     # The indexer (a separate process) makes it searchable; the API answers through the balancer.
     owner_token = cluster.seed.people[0].token
