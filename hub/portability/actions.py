@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub.actions import audit
@@ -132,9 +132,16 @@ def import_workspace(source: str | Path | IO[bytes], progress: Progress | None =
                     exported_at=manifest["exported_at"],
                 )
                 audit("workspace.import", workspace=workspace, target=workspace, source=source_info)
-        except BaseException:
+        except BaseException as exc:
             if ctx is not None:
                 ctx.discard_files()
+            if isinstance(exc, IntegrityError):
+                # e.g. the same archive imported twice at the same moment (ImportRecord's unique
+                # key), or rows that contradict each other.
+                raise ArchiveError("archive_inconsistent", f"the archive cannot be imported here: {exc}") from None
+            if isinstance(exc, KeyError | TypeError | ValueError) and not isinstance(exc, HubError):
+                # A hand-edited or truncated archive: a missing field or a wrong type.
+                raise ArchiveError("archive_damaged", f"the archive is damaged ({type(exc).__name__}: {exc})") from None
             raise
         ctx.ticker.finish()
     return ImportResult(workspace, manifest)

@@ -140,8 +140,9 @@ class IdMap:
 
 
 class ImportContext:
-    def __init__(self, zf: zipfile.ZipFile, manifest: dict[str, Any], workspace: Workspace, total: int,
-                 progress: Progress | None) -> None:  # fmt: skip
+    def __init__(
+        self, zf: zipfile.ZipFile, manifest: dict[str, Any], workspace: Workspace, total: int, progress: Progress | None
+    ) -> None:
         self.zf = zf
         self.manifest = manifest
         self.workspace = workspace

@@ -225,6 +225,27 @@ def test_failed_import_leaves_nothing_behind(world: World, tmp_path: Path) -> No
     assert set(_stored_files()) == files_before  # the copied attachment was removed again
 
 
+@pytest.mark.django_db
+def test_hand_edited_archive_is_refused_not_a_crash(world: World, tmp_path: Path) -> None:
+    populate(world)
+    archive = tmp_path / "a.zip"
+    export_workspace(world.workspace, archive)
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(edited, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "messaging/conversations.json":
+                rows = json.loads(data)
+                del rows[0]["kind"]  # a field the importer needs
+                data = json.dumps(rows).encode()
+            dst.writestr(item, data)
+    workspaces = Workspace.objects.count()
+    with pytest.raises(ArchiveError) as exc:
+        import_workspace(edited)
+    assert exc.value.code == "archive_damaged" and "kind" in exc.value.message
+    assert Workspace.objects.count() == workspaces
+
+
 def _stored_files() -> list[str]:
     root = Path(default_storage.location)  # type: ignore[attr-defined]
     return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
