@@ -91,11 +91,11 @@ def _purge_chunk(messages: list[Message], now: datetime) -> tuple[int, list[str]
     return len(found), stored
 
 
-def _redact_events(workspace_id: int, purged_ids: set[int]) -> int:
+def _redact_events(conversation_ids: set[int], purged_ids: set[int]) -> int:
     """Rewrite stored events that carry a purged message's content (any age: an edit made
     yesterday of a message from last year carries last year's message)."""
     count = 0
-    rows = Event.objects.filter(conversation__workspace_id=workspace_id).order_by("pk")
+    rows = Event.objects.filter(conversation_id__in=conversation_ids).order_by("pk")
     after = 0
     while True:
         batch = list(rows.filter(pk__gt=after).values_list("pk", "payload")[:CHUNK])
@@ -130,6 +130,7 @@ def do_apply_retention(workspace_id: int, days: int, *, now: datetime | None = N
     cutoff = now - timedelta(days=days)
     result = RetentionResult()
     purged: set[int] = set()
+    conversations: set[int] = set()
     while True:
         chunk = list(_purgeable(workspace_id, cutoff)[:CHUNK])
         if not chunk:
@@ -140,13 +141,14 @@ def do_apply_retention(workspace_id: int, days: int, *, now: datetime | None = N
         result.messages += len(chunk)
         result.attachments += removed
         purged.update(m.pk for m in chunk)
+        conversations.update(m.conversation_id for m in chunk)
     # Uploads never attached to a message (abandoned in the composer) age out too.
     for attachment in Attachment.objects.filter(workspace_id=workspace_id, message__isnull=True, created_at__lt=cutoff):
         attachment.delete()
         files.delete_stored(attachment.file.name, attachment.thumbnail.name if attachment.thumbnail else "")
         result.attachments += 1
     if purged:
-        result.events_redacted = _redact_events(workspace_id, purged)
+        result.events_redacted = _redact_events(conversations, purged)
     do_mark_retention_run(workspace_id)
     if result.messages:
         logger.info(
