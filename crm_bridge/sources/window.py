@@ -87,18 +87,17 @@ def advance(windows: dict[RecordType, Window], pages: dict[RecordType, Page], pa
         page = pages.get(record_type, Page(0, None))
         if page.count >= page_size:
             more = True
-            state: dict[str, object] = {
-                "since": window.since.isoformat() if window.since else None,
-                "until": window.until.isoformat(),
-            }
+            state: dict[str, object] = {"until": window.until.isoformat()}
             if page.keyset and page.last is not None:
-                state["after"] = list(page.last)
+                state["after"] = list(page.last)  # the position supersedes ``since``
             else:
+                state["since"] = window.since.isoformat() if window.since else None
                 state["offset"] = window.offset + page.count
             states[str(record_type)] = state
         else:
             states[str(record_type)] = {"next": window.until.isoformat()}
-    return json.dumps(states, sort_keys=True, ensure_ascii=False), more
+    # Compact: the cursor must fit SyncState.cursor (255 characters).
+    return json.dumps(states, sort_keys=True, ensure_ascii=False, separators=(",", ":")), more
 
 
 def utc(dt: datetime) -> datetime:
