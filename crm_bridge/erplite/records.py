@@ -10,7 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model, QuerySet, Sum
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from crm_bridge.erplite.models import (
@@ -175,12 +175,25 @@ def product_record(product: Product) -> Record:
     )
 
 
-def _available(product_id: int, warehouse_id: int | None) -> Decimal:
-    rows = Stock.objects.filter(product_id=product_id)
-    if warehouse_id is not None:
-        rows = rows.filter(warehouse_id=warehouse_id)
-    totals = rows.aggregate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
-    return (totals["on_hand"] or Decimal(0)) - (totals["reserved"] or Decimal(0))
+def _availability(lines: list[Any]) -> Callable[[int, int | None], Decimal]:
+    """Available stock per (product, warehouse) of all the lines' products in one query: a
+    50-line order costs one stock query, not fifty."""
+    rows = Stock.objects.filter(product_id__in={line.product_id for line in lines}).values_list(
+        "product_id", "warehouse_id", "on_hand", "reserved"
+    )
+    per_warehouse = {(product, warehouse): on_hand - reserved for product, warehouse, on_hand, reserved in rows}
+
+    def available(product_id: int, warehouse_id: int | None) -> Decimal:
+        return sum(
+            (
+                amount
+                for (product, warehouse), amount in per_warehouse.items()
+                if product == product_id and (warehouse_id is None or warehouse == warehouse_id)
+            ),
+            Decimal(0),
+        )
+
+    return available
 
 
 def approvers_for(workspace_id: int, doc_type: str, amount: Decimal) -> list[str]:
@@ -202,6 +215,7 @@ def approvers_for(workspace_id: int, doc_type: str, amount: Decimal) -> list[str
 def _order_record(order: SalesOrder | PurchaseOrder, type: RecordType) -> Record:
     party = order.party
     lines = list(order.lines.select_related("product").order_by("pk"))
+    available = _availability(lines) if type == RecordType.SALES_ORDER else None
     status, label = _status(order.state)
     cost = sum((line.quantity * line.product.cost_price for line in lines), Decimal(0))
     internal: dict[str, object] = {"notes": order.internal_notes}
@@ -232,7 +246,7 @@ def _order_record(order: SalesOrder | PurchaseOrder, type: RecordType) -> Record
                 unit_price=Money(line.unit_price, order.currency),
                 amount=Money(line.amount, order.currency),
                 # Only what leaves our warehouses is flagged short; goods we buy are not.
-                available=_available(line.product_id, line.warehouse_id) if type == RecordType.SALES_ORDER else None,
+                available=available(line.product_id, line.warehouse_id) if available else None,
             )
             for line in lines
         ),

@@ -273,3 +273,21 @@ def test_row_versions_and_model_rules(source: BuiltinSource) -> None:
     stock.save()
     stock.product.refresh_from_db()
     assert stock.product.version == product_version + 1  # stock shows on the product card
+
+
+def test_get_costs_the_same_queries_for_one_line_or_many(source: BuiltinSource) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm_bridge.erplite.models import SalesOrderLine
+
+    so = ref(source, "SO-1003")
+    with CaptureQueriesContext(connection) as one:
+        source.get(so)
+    order = SalesOrder.objects.get(pk=so.key)
+    for product in Product.objects.filter(workspace_id=source.workspace_id):
+        SalesOrderLine.objects.create(order=order, product=product, quantity=Decimal(1), unit_price=Decimal(1))
+    with CaptureQueriesContext(connection) as many:
+        record = source.get(so)
+    assert len(record.lines) == 6
+    assert len(many) == len(one)

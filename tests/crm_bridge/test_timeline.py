@@ -121,3 +121,17 @@ def test_log_to_erp_posts_a_note_and_audits(
     assert ApiClient(demo_persona("customer")).post("/api/v1/records/log", body).status_code == 403
     assert sales.post("/api/v1/records/log", {**body, "message_ids": []}).status_code == 422
     assert Note.objects.count() == 1
+
+
+def test_timeline_query_count_does_not_grow_with_the_page(
+    source: BuiltinSource, primed: ErpSource, talk: dict[str, Any]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for limit in (1, 3):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(_timeline("sales", source, primed, limit=limit).json()["entries"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
