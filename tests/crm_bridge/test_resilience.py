@@ -311,3 +311,28 @@ def test_rate_limit_from_the_source_on_a_read_stays_typed(odoo_fake: FakeOdoo) -
     with pytest.raises(RateLimited):
         source.stock("LJ-250")
     assert Decimal(1) <= Decimal(str(clock.slept[0]))
+
+
+@pytest.mark.parametrize("lose", ["hang", "drop"])
+def test_erpnext_write_with_a_lost_answer_is_outcome_unknown(erpnext_fake: Any, lose: str) -> None:
+    from crm_bridge.sources.rest import RestSource, load_config
+    from tests.crm_bridge.fakes import erpnext as fake_erpnext
+    from tests.crm_bridge.fakes.base import Fault
+
+    config = load_config(
+        {"preset": "erpnext", "base_url": erpnext_fake.url, "resilience": {"timeout": 0.3, "max_attempts": 5}}
+    )
+    inner = RestSource(config, {"api_key": fake_erpnext.API_KEY, "api_secret": fake_erpnext.API_SECRET})
+    clock = Clock()
+    source = ResilientSource(inner, Guard(Policy(rate_per_second=0), clock=clock), sleep=clock.sleep)
+    ref = RecordRef(RecordType.PURCHASE_ORDER, "PO-2001")
+    version = source.get(ref).version
+    # The re-read passes; the submit is executed, then its answer is lost.
+    erpnext_fake.faults.extend(
+        [Fault(), Fault(hang=0.8, after=True) if lose == "hang" else Fault(drop=True, after=True)]
+    )
+    with pytest.raises(OutcomeUnknown):
+        source.transition(ref, Transition.APPROVE, expected_version=version, actor="boss@tea.test")
+    submits = [r for r in erpnext_fake.requests if r[1].endswith("frappe.client.submit")]
+    assert len(submits) == 1  # sent once, never again
+    assert source.get(ref).status == Status.APPROVED  # re-reading tells what happened
