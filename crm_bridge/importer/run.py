@@ -16,7 +16,7 @@ from django.utils import timezone
 from crm_bridge.erplite.models import ImportJob
 from crm_bridge.importer.columns import IMPORT_TYPES, map_headers
 from crm_bridge.importer.importers import HANDLERS, RowError
-from crm_bridge.importer.readers import FileUnreadable, read_table
+from crm_bridge.importer.readers import FileUnreadable, detect_encoding, read_table
 from hub.errors import HubError
 from hub.models import User, Workspace
 
@@ -100,6 +100,11 @@ def check_create_job(
     check_import_type(import_type)
     if not content:
         raise HubError("empty_file", "the uploaded file is empty")
+    if encoding:
+        try:
+            detect_encoding(b"", encoding)
+        except FileUnreadable as exc:
+            raise HubError("invalid_encoding", str(exc)) from None
     return ImportJob.objects.create(
         workspace=workspace,
         created_by=user,

@@ -202,6 +202,8 @@ def test_api_errors_and_permissions(world: World) -> None:
     assert _upload(world, world.outsider, b"sku,name\n", "a.csv", "products").status_code == 404
     bad_type = _upload(world, world.admin, b"sku,name\n", "a.csv", "orders")
     assert bad_type.status_code == 400 and bad_type.json()["error"]["code"] == "invalid_import_type"
+    bad_encoding = _upload(world, world.admin, b"sku,name\n", "a.csv", "products", encoding="klingon")
+    assert bad_encoding.status_code == 400 and bad_encoding.json()["error"]["code"] == "invalid_encoding"
     unreadable = _upload(world, world.admin, "名称\n西湖龙井\n".encode(), "a.csv", "products").json()
     status = world.api(world.admin).get(f"/api/v1/workspaces/{world.workspace.pk}/erp/imports/{unreadable['id']}")
     assert status.json()["state"] == "failed" and "missing required column" in status.json()["failure"]
