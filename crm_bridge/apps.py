@@ -19,6 +19,13 @@ class CrmBridgeConfig(AppConfig):
 
         install_log_filter()
 
+        # The periodic ERP sync re-arms itself after every migrate (crm_bridge.sync_tasks).
+        from django.db.models.signals import post_migrate
+
+        from crm_bridge.sync_tasks import schedule_after_migrate
+
+        post_migrate.connect(schedule_after_migrate, sender=self, dispatch_uid="crm_bridge.schedule_sync")
+
         # References, live cards, approvals and slash commands (crm_bridge.wiring).
         from crm_bridge import wiring
 

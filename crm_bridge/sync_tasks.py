@@ -49,6 +49,14 @@ def schedule_sync() -> bool:
     return True
 
 
+def schedule_after_migrate(**kwargs: object) -> None:
+    """``post_migrate`` (``serve`` migrates at every start): restart the periodic chain if remote
+    sources exist — it may never have started (sources saved by an older version or the Django
+    admin) or its pending run may have been lost with a database restore."""
+    if ErpSource.objects.filter(enabled=True).exclude(kind=ErpSource.Kind.BUILTIN).exists():
+        schedule_sync()
+
+
 @task()
 def sync_erp_sources() -> dict[str, int]:
     """Sync every enabled remote source whose last pass is older than the interval."""

@@ -154,3 +154,14 @@ def test_periodic_task_syncs_due_sources(odoo_row: ErpSource, erpnext_row: ErpSo
     # Just synced: nothing is due again yet.
     assert sync_erp_sources.enqueue().return_value == {"sources": 0, "with_errors": 0}
     assert schedule_sync() is False  # the immediate backend of the tests cannot defer
+
+
+def test_migrate_rearms_the_periodic_sync(odoo_row: ErpSource, settings: Any) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import default_task_backend
+
+    from crm_bridge.sync_tasks import schedule_after_migrate, sync_erp_sources
+
+    schedule_after_migrate()
+    queued = [r for r in default_task_backend.results if r.task.module_path == sync_erp_sources.module_path]
+    assert len(queued) == 1 and queued[0].task.run_after is not None
