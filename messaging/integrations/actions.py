@@ -64,13 +64,22 @@ def _signing_secret(kind: str) -> str:
 
 @transaction.atomic
 def do_create_webhook(
-    actor: Member, conversation: Conversation, kind: str, name: str, *, signed: bool = True
+    actor: Member,
+    conversation: Conversation,
+    kind: str,
+    name: str,
+    *,
+    signed: bool = True,
+    keywords: list[str] | None = None,
 ) -> IssuedWebhook:
     name = " ".join(name.split())[:80]
     if not name:
         raise HubError("invalid_name", "a webhook needs a name (it is shown as the sender)")
     if kind not in registry():
         raise HubError("invalid_kind", f"unknown webhook kind {kind!r}")
+    keywords = list(dict.fromkeys(k.strip()[:50] for k in keywords or [] if k.strip()))
+    if keywords and not registry()[kind].has_keywords:
+        raise HubError("keywords_not_supported", f"{kind} webhooks have no keyword security")
     key = new_key()
     secret = _signing_secret(kind) if signed and registry()[kind].signed else None
     # Each webhook speaks as its own bot: its name is the sender people see.
@@ -83,6 +92,7 @@ def do_create_webhook(
         bot=bot,
         key_hash=hash_secret(key),
         secret_sealed=seal(secret, SEALED_PURPOSE) if secret else "",
+        keywords=keywords,
         created_by=actor.user,
     )
     audit("webhook.create", actor=actor.user, workspace=conversation.workspace_id, target=webhook, kind=kind,
@@ -164,10 +174,20 @@ def _safe_blocks(webhook: IncomingWebhook, incoming: IncomingMessage) -> list[di
     return stored
 
 
+def _check_keywords(webhook: IncomingWebhook, incoming: IncomingMessage) -> None:
+    """DingTalk's and Feishu's keyword security: the text or a block must contain a keyword."""
+    if not webhook.keywords:
+        return
+    haystack = incoming.text + json.dumps(incoming.blocks, ensure_ascii=False)
+    if not any(keyword in haystack for keyword in webhook.keywords):
+        raise Refusal("keywords")
+
+
 def do_post_incoming(webhook: IncomingWebhook, incoming: IncomingMessage) -> Message:
     conversation = webhook.conversation
     if conversation.archived_at is not None:
         raise Refusal("archived")
+    _check_keywords(webhook, incoming)
     body = _with_mentions(webhook, incoming)
     blocks = _safe_blocks(webhook, incoming)
     if not body and not [b for b in blocks if b["type"] != "context"]:

@@ -38,7 +38,9 @@ router = Router(tags=["integrations"])
 @router.post("/conversations/{conversation_id}/webhooks", response={201: WebhookCreatedOut})
 def create_webhook(request: HttpRequest, conversation_id: int, payload: WebhookIn) -> Status[dict[str, object]]:
     member, conversation = access.access_conversation_for_webhooks(authed_user(request), conversation_id)
-    issued = actions.do_create_webhook(member, conversation, payload.kind, payload.name, signed=payload.signed)
+    issued = actions.do_create_webhook(
+        member, conversation, payload.kind, payload.name, signed=payload.signed, keywords=payload.keywords
+    )
     return Status(201, {**queries.webhook_row(issued.webhook), "url": issued.url, "secret": issued.secret})
 
 

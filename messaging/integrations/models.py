@@ -42,6 +42,8 @@ class IncomingWebhook(models.Model):
     bot = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     key_hash = models.CharField(max_length=64, unique=True)
     secret_sealed = models.TextField(blank=True)  # signing secret (DingTalk 加签, Feishu 签名校验)
+    # DingTalk / Feishu "custom keywords" security: a message must contain one of them.
+    keywords = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,7 @@ def webhook_row(webhook: IncomingWebhook) -> dict[str, Any]:
         "conversation_id": webhook.conversation_id,
         "bot_user_id": webhook.bot.user_id,
         "signed": bool(webhook.secret_sealed),
+        "keywords": list(webhook.keywords),
         "created_at": webhook.created_at,
         "last_used_at": webhook.last_used_at,
     }

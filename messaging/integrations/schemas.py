@@ -16,6 +16,11 @@ class WebhookIn(Schema):
     kind: WebhookKind
     name: str = Field(min_length=1, max_length=80, description="Shown as the sender of the webhook's messages.")
     signed: bool = Field(default=True, description="DingTalk and Feishu: require the platform's signature (加签).")
+    keywords: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="DingTalk and Feishu: messages must contain one of these (自定义关键词).",
+    )
 
 
 class WebhookOut(Schema):
@@ -25,6 +30,7 @@ class WebhookOut(Schema):
     conversation_id: int
     bot_user_id: int
     signed: bool
+    keywords: list[str]
     created_at: datetime
     last_used_at: datetime | None
 

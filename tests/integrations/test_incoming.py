@@ -334,3 +334,19 @@ def test_slack_mentions_by_email_only_for_people_in_the_conversation(world: Worl
     # 张三 is in the channel; the guest is not, so naming them pings nobody.
     assert message["mentions"] == [world.member.user.pk]
     assert message["body"].startswith("请 @张三 和 @guest@customer.test 处理 @所有人")
+
+
+def test_keyword_security_of_dingtalk_and_feishu(world: World, conv: int, make_hook: Hook) -> None:
+    ding = make_hook("dingtalk", signed=False, keywords=["告警", "库存"])
+    assert ding["keywords"] == ["告警", "库存"]
+    refused = post_json(ding["url"], {"msgtype": "text", "text": {"content": "今天天气不错"}})
+    assert refused.json() == {"errcode": 310000, "errmsg": "keywords not in content"}
+    assert post_json(ding["url"], {"msgtype": "text", "text": {"content": "库存告警：龙井"}}).json()["errcode"] == 0
+    feishu = make_hook("feishu", signed=False, keywords=["发布"])
+    refused = post_json(feishu["url"], {"msg_type": "text", "content": {"text": "午饭吃什么"}})
+    assert refused.json()["code"] == 19024
+    assert message_count(world, conv) == 1
+    res = world.api(world.owner).post(
+        f"/api/v1/conversations/{conv}/webhooks", {"kind": "slack", "name": "x", "keywords": ["a"]}
+    )
+    assert res.status_code == 400 and res.json()["error"]["code"] == "keywords_not_supported"

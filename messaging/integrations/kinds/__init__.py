@@ -26,6 +26,7 @@ Reason = Literal[
     "too_large",
     "rate_limited",
     "archived",
+    "keywords",  # none of the webhook's keywords in the message (DingTalk / Feishu security)
 ]
 
 
@@ -56,6 +57,7 @@ class IncomingMessage:
 class Kind(Protocol):
     name: str
     signed: bool  # whether webhooks of this kind get a signing secret
+    has_keywords: bool  # whether webhooks of this kind may require keywords
 
     def key(self, request: HttpRequest, url_key: str | None) -> str | None: ...
 

@@ -33,6 +33,7 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "too_large": (460101, "message too long"),
     "rate_limited": (130101, "send too fast, exceed 20 times per minute"),
     "archived": (400102, "机器人已停用"),
+    "keywords": (310000, "keywords not in content"),
 }
 
 
@@ -74,6 +75,7 @@ def _text(payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
 class DingTalkKind:
     name = "dingtalk"
     signed = True
+    has_keywords = True
 
     def key(self, request: HttpRequest, url_key: str | None) -> str | None:
         return request.GET.get("access_token")

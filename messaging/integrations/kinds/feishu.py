@@ -32,6 +32,7 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "too_large": (9499, "request body too large"),
     "rate_limited": (11232, "frequency limited"),
     "archived": (19001, "param invalid: incoming webhook access token invalid"),
+    "keywords": (19024, "Key Words Not Found"),
 }
 _AT_TAG = re.compile(r'<at\s+user_id="([^"]{0,100})"\s*>([^<]{0,80})</at>')
 
@@ -122,6 +123,7 @@ def _card(card: dict[str, Any], people: _Collect) -> list[dict[str, Any]]:
 class FeishuKind:
     name = "feishu"
     signed = True
+    has_keywords = True
 
     def key(self, request: HttpRequest, url_key: str | None) -> str | None:
         return url_key

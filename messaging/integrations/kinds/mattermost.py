@@ -22,12 +22,14 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
     "too_large": (413, "web.incoming_webhook.size.app_error", "Request body is too large."),
     "rate_limited": (429, "app.rate_limit.app_error", "Too many requests, slow down."),
     "archived": (403, "web.incoming_webhook.channel_archived.app_error", "The channel is archived."),
+    "keywords": (400, "web.incoming_webhook.parse.app_error", "Unable to parse incoming data."),
 }
 
 
 class MattermostKind:
     name = "mattermost"
     signed = False
+    has_keywords = False
 
     def key(self, request: HttpRequest, url_key: str | None) -> str | None:
         return url_key

@@ -169,6 +169,7 @@ def read_payload(request: HttpRequest) -> dict[str, Any]:
 class SlackKind:
     name = "slack"
     signed = False
+    has_keywords = False
 
     def key(self, request: HttpRequest, url_key: str | None) -> str | None:
         return url_key
@@ -195,6 +196,7 @@ class SlackKind:
             "too_large": (413, "payload_too_large"),
             "rate_limited": (429, "rate_limited"),
             "archived": (410, "channel_is_archived"),
+            "keywords": (400, "invalid_payload"),
         }[refusal.reason]
         return HttpResponse(body, status=status, content_type="text/plain")
 

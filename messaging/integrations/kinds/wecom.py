@@ -29,6 +29,7 @@ _ERRORS: dict[str, tuple[int, str]] = {
     "too_large": (45002, "content size out of limit"),
     "rate_limited": (45009, "api freq out of limit"),
     "archived": (93000, "invalid webhook url"),
+    "keywords": (40008, "invalid message type"),
 }
 # WeCom markdown colours text with <font color="info">…</font> and mentions with <@userid>.
 _FONT = re.compile(r"</?font[^>]*>", re.IGNORECASE)
@@ -42,6 +43,7 @@ def _everyone(names: list[str]) -> bool:
 class WeComKind:
     name = "wecom"
     signed = False
+    has_keywords = False
 
     def key(self, request: HttpRequest, url_key: str | None) -> str | None:
         return request.GET.get("key")
