@@ -347,6 +347,8 @@ export class HubClient {
           this.set({
             people: { ...this.state.people, [c.id]: others.map((m) => m.name) },
             peopleIds: { ...this.state.peopleIds, [c.id]: others.map((m) => m.user_id) },
+            // Kept for the guest badges (sidebar, rows); the member panel refreshes it.
+            members: { ...this.state.members, [c.id]: members },
           });
         } catch {
           // keep the generic label

@@ -134,7 +134,11 @@ export function Composer({
       return;
     }
     client.send(id, text, { threadRootId, attachments: ready.map((u) => u.attachment!) });
-    if (!threadRootId) client.atBottom = true;
+    if (!threadRootId) {
+      client.atBottom = true;
+      // Sent from inside a jump window: go to the live end, where the message will be.
+      if (client.state.convs[id]?.hasMoreAfter) void client.jumpToLatest(id).catch(() => undefined);
+    }
     setText("");
     setMention(null);
     for (const u of uploads) if (u.preview) URL.revokeObjectURL(u.preview);

@@ -40,6 +40,10 @@ function Item({ c }: { c: ConversationSummary }) {
     return c.kind === "dm" && ids && ids.length === 1 ? (s.presence[ids[0]] ?? "offline") : null;
   });
   const label = conversationLabel(c, people, c.kind === "dm" ? t("directMessage") : t("group"));
+  // A DM or group with a partner company's guest is marked like a shared channel.
+  const withGuest = useHub(
+    (s) => (c.kind === "dm" || c.kind === "group") && Boolean(s.members[c.id]?.some((m) => m.is_external && m.user_id !== s.me.id)),
+  );
   return (
     <li>
       <a
@@ -65,7 +69,7 @@ function Item({ c }: { c: ConversationSummary }) {
           </span>
         )}
         <span className="name">{label}</span>
-        {c.shared_with && c.shared_with.length > 0 && <span className="tag">{t("external")}</span>}
+        {((c.shared_with && c.shared_with.length > 0) || withGuest) && <span className="tag">{t("external")}</span>}
         {(c.mention_count ?? 0) > 0 && (
           <span className="badge mention" aria-label={t("mentions", { n: c.mention_count ?? 0 })}>
             @{c.mention_count}

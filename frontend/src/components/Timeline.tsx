@@ -107,6 +107,8 @@ export function Timeline({ id }: { id: number }) {
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
+    // The composer sets client.atBottom when the person sends: follow their message down.
+    if (client.atBottom && !conv.hasMoreAfter) stick.current = true;
     if (stick.current && conv.historyLoaded && !conv.hasMoreAfter) {
       if (!atBottomNow(el)) el.scrollTop = el.scrollHeight;
     } else if (firstKey !== lastFirstKey.current && anchor.current) {
