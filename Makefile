@@ -47,7 +47,7 @@ test-browser: $(STAMP)
 
 # The same suite on PostgreSQL (pytest-django creates and drops test_postgres itself).
 test-postgres: $(STAMP)
-	HUB_TEST_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest -m "not browser and not slow" tests/hub tests/messaging tests/search tests/docs_collab tests/integrations
+	HUB_TEST_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest -m "not browser and not slow" tests/hub tests/messaging tests/search tests/docs_collab tests/integrations tests/crm_bridge tests/ops tests/security
 
 ## Build the web app (frontend/, React + TypeScript + Vite) into the committed static/app/.
 ## Needs Node.js >= 20.19 and the npm registry; `make run` itself never needs Node.js.
