@@ -329,8 +329,8 @@ def _write_back(member: Member, approval: Approval, action: ApprovalAction) -> A
         _finish(approval, action, Approval.State.PENDING, ApprovalAction.Outcome.DENIED, exc.message)
         return _result("failed", f"ERP 拒绝了此操作：{exc.message}")
     except InvalidTransition as exc:
-        _finish(approval, action, Approval.State.PENDING, ApprovalAction.Outcome.SUPERSEDED, exc.message)
-        reconcile(approval.pk)
+        # The state moved on between the re-read and the call: settle the round from a fresh read.
+        _finish(approval, action, _state_after_refusal(source_row, ref), ApprovalAction.Outcome.SUPERSEDED, exc.message)
         return _result("failed", f"ERP 不允许此操作：{exc.message}")
     except SourceUnavailable as exc:
         # Refused before the request went out (breaker open, connection refused): not applied.
@@ -343,6 +343,16 @@ def _write_back(member: Member, approval: Approval, action: ApprovalAction) -> A
         return _result("unknown", "ERP 未及时答复，结果未知：系统会重新读取单据核对，请勿重复操作")
     _decided(approval, action, source_row, updated, member.user, how="clicked")
     return _result("done", f"已{'批准' if transition == Transition.APPROVE else '驳回'} {updated.number}")
+
+
+def _state_after_refusal(source_row: ErpSource, ref: RecordRef) -> str:
+    """PENDING while the record still awaits approval (or cannot be read now), else CLOSED."""
+    try:
+        current = build_source(source_row).get(ref)
+    except SourceError:
+        return Approval.State.PENDING
+    upsert_snapshot(source_row, current)
+    return Approval.State.PENDING if current.status == Status.TO_APPROVE else Approval.State.CLOSED
 
 
 def _check_fresh(

@@ -259,3 +259,26 @@ def test_approvals_channel_and_the_approve_list(
         .json()
     )
     assert nothing["text"] == "没有等待你审批的单据。"
+
+
+def test_a_transition_the_erp_refuses_closes_the_round_when_decided_there(
+    world: World, erp: Erp, opened: Approval, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.crm_bridge.fakesource import FakeSource
+
+    real = FakeSource.transition
+
+    def decided_meanwhile(self: FakeSource, ref: Any, action: Any, **kwargs: Any) -> Any:
+        self.erp.bump(ref, status=Status.APPROVED, status_label="已批准")  # someone else, in the ERP
+        return real(self, ref, action, expected_version=self.erp.records[ref].version, **kwargs_without(kwargs))
+
+    def kwargs_without(kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in kwargs.items() if k != "expected_version"}
+
+    monkeypatch.setattr(FakeSource, "transition", decided_meanwhile)
+    message = card_of(opened, world.owner)
+    res = click(world, world.owner, message, "approve", opened)
+    assert res.json()["status"] == "failed" and "不允许" in res.json()["message"]
+    opened.refresh_from_db()
+    assert opened.state == "closed" and opened.snapshot.data["status"] == "approved"
+    assert "已在 ERP 中处理" in status_text(message)
