@@ -96,7 +96,9 @@ export function Timeline({ id }: { id: number }) {
     const el = scroller.current;
     if (!el) return;
     const top = el.scrollTop;
-    const first = virtualizer.getVirtualItems().find((v) => v.end > top);
+    // Never the top slot: it stays at index 0 when history is prepended, so anchoring on it
+    // would throw the reader to the start of what was just loaded.
+    const first = virtualizer.getVirtualItems().find((v) => v.end > top && v.key !== "top");
     anchor.current = first ? { key: String(first.key), offset: first.start - top } : null;
   };
 
