@@ -41,6 +41,15 @@ def _attr(node: XmlElement, name: str, default: str = "") -> str:
     return default if value is None else str(value)
 
 
+def _int_attr(node: XmlElement, name: str, default: int) -> int:
+    """A numeric attribute (heading level, list start) as written by any client: garbage such
+    as ``"<script>"`` falls back to the default instead of failing the whole export."""
+    try:
+        return int(_attr(node, name) or default)
+    except ValueError:
+        return default
+
+
 # --- mentions ----------------------------------------------------------------------------------
 
 MENTION = "mention"  # Tiptap's Mention node: an inline atom with ``id`` (the user id) and ``label``
@@ -161,7 +170,7 @@ def _md_block(node: XmlNode, indent: str) -> str:
     if tag == "paragraph":
         return indent + _md_inline(node)
     if tag == "heading":
-        level = max(1, min(6, int(_attr(node, "level", "1") or 1)))
+        level = max(1, min(6, _int_attr(node, "level", 1)))
         return indent + "#" * level + " " + _md_inline(node)
     if tag == "blockquote":
         inner = "\n\n".join(_md_block(c, "") for c in _children(node))
@@ -187,7 +196,7 @@ def _md_inline_single(node: XmlElement) -> str:
 
 def _md_list(node: XmlElement, indent: str) -> str:
     lines = []
-    start = int(_attr(node, "start", "1") or 1)
+    start = _int_attr(node, "start", 1)
     for number, item in enumerate(_children(node), start=start):
         if not isinstance(item, XmlElement):
             continue
@@ -256,7 +265,7 @@ def _html_node(node: XmlNode) -> str:
     tag = node.tag
     inner = "".join(_html_node(c) for c in _children(node))
     if tag == "heading":
-        level = max(1, min(6, int(_attr(node, "level", "1") or 1)))
+        level = max(1, min(6, _int_attr(node, "level", 1)))
         return f"<h{level}>{inner}</h{level}>"
     if tag == "codeBlock":
         return f"<pre><code>{inner}</code></pre>"

@@ -24,6 +24,7 @@ Types:
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -36,9 +37,12 @@ _TEXT = 3000
 
 
 def _safe_url(value: str) -> str:
-    lowered = value.strip().lower()
-    if lowered.startswith(("https://", "http://")) or (lowered.startswith("/") and not lowered.startswith("//")):
-        return value.strip()
+    url = value.strip()
+    # Judge the URL as a browser reads it: tabs and newlines vanish and a backslash counts as
+    # "/", so "/<backslash>evil.test" or "/<tab>/evil.test" would be the off-site "//evil.test".
+    seen = re.sub(r"[\t\n\r]", "", url).replace("\\", "/").lower()
+    if seen.startswith(("https://", "http://")) or (seen.startswith("/") and not seen.startswith("//")):
+        return url
     raise ValueError("only http(s) URLs or paths on this site are allowed")
 
 
