@@ -17,6 +17,14 @@ A lost *last* event shows no gap until the next one arrives; the client's ``ping
 ``HEARTBEAT_SECONDS``) therefore also compares the cursors with the conversations' last seq
 (at most every ``TAIL_CHECK_SECONDS``) and replays what is missing.
 
+Conversation events do not come through the socket's own layer channel: the process's
+``ConversationFanout`` (``consumers.fanout``) holds one subscription per conversation, encodes
+each frame once and calls ``live_event`` on every local socket streaming it. A socket that is
+idle delivers at once; one busy under its lock (a replay, a sync, an access re-check) queues
+the event in ``backlog``, drained in order by its own task, so the fan-out never waits for
+one socket's database work. The socket's own channel carries only its user and workspace
+groups (access changes, presence).
+
 The consumer is thin: it parses frames into ``messaging.protocol`` types, asks
 ``consumers.state`` (access checks + one action, in a worker thread) and serialises.
 """
@@ -29,6 +37,7 @@ import functools
 import json
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -41,8 +50,9 @@ from channels.utils import await_many_dispatch
 from hub import metrics
 from hub.errors import HubError
 from messaging.consumers import state
+from messaging.consumers.fanout import encode_frame, fanout
 from messaging.consumers.limits import FrameLimiter
-from messaging.events import conversation_group, user_group
+from messaging.events import user_group
 from messaging.presence import (
     broadcast_typing,
     tracker,
@@ -73,10 +83,6 @@ logger = logging.getLogger(__name__)
 REPLAY_PAGE = 500
 
 
-def _dumps(frame: Any) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
 class HubSocketConsumer(AsyncWebsocketConsumer):
     # Overridable in tests (0 = check on every ping).
     TAIL_CHECK_SECONDS: float = 30.0
@@ -90,6 +96,9 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
     # every socket of a big channel query the database for an event that was 1 ms behind.
     REORDER_WAIT_SECONDS: float = 0.5
     REORDER_MAX_HELD: int = 200
+    # Live events queued while the socket is busy; beyond this they are dropped like a lossy
+    # layer would (the next one shows the gap, the heartbeat the tail: both replay).
+    BACKLOG_MAX: int = 1000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,15 +108,18 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         self.cursors: dict[int, int] = {}
         self.workspaces: dict[int, bool] = {}
         self.closed = False
-        self.joined_groups: set[str] = set()
+        self.joined_groups: set[str] = set()  # layer groups of the socket's own channel
+        self.attached: set[int] = set()  # conversations streamed through the fan-out
         self.limiter = FrameLimiter()
         self.last_frame_at = time.monotonic()
         self.last_tail_check = time.monotonic()
         self.synced = False
         self.lock = asyncio.Lock()
         self.grace_task: asyncio.Task[None] | None = None
-        self.held: dict[int, dict[int, dict[str, Any]]] = {}  # conversation → seq → event
+        self.held: dict[int, dict[int, str]] = {}  # conversation → seq → encoded frame
         self.gap_tasks: dict[int, asyncio.Task[None]] = {}
+        self.backlog: deque[tuple[dict[str, Any], str, Any]] = deque()
+        self.backlog_task: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """``AsyncConsumer.__call__`` with one retry of ``new_channel``.
@@ -128,8 +140,14 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             self.channel_name = await self.channel_layer.new_channel()
         self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
         self.base_send = send
-        with contextlib.suppress(StopConsumer):
-            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        try:
+            with contextlib.suppress(StopConsumer):
+                await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+        finally:
+            # Normally done by disconnect; this also covers a consumer that died of an
+            # exception, so the fan-out never keeps (and writes to) a dead socket.
+            self.closed = True
+            await self._detach_all()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Like channels' ``AsyncConsumer.dispatch`` minus ``await aclose_old_connections()``.
@@ -181,7 +199,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             if not is_guest:
                 await self._join(workspace_group(workspace_id))
         for conversation_id in sorted(start.access.conversations):
-            await self._join(conversation_group(conversation_id))
+            await self._attach(conversation_id)
         self.cursors = dict(start.last_seqs)
         await self._send(
             {
@@ -211,6 +229,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self._stop_grace()
+        await self._detach_all()
         for group in list(self.joined_groups):
             await self._leave(group)
         if self.user_id and not self.closed:
@@ -222,6 +241,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             return
         self.closed = True
         self._stop_grace()
+        await self._detach_all()
         for group in list(self.joined_groups):
             await self._leave(group)
         if self.user_id:
@@ -237,6 +257,10 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
                 gap.cancel()
         self.gap_tasks.clear()
         self.held.clear()
+        self.backlog.clear()
+        backlog, self.backlog_task = self.backlog_task, None
+        if backlog is not None and backlog is not asyncio.current_task():
+            backlog.cancel()
 
     async def _join(self, group: str) -> None:
         try:
@@ -258,9 +282,25 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             # the connection), and disconnect must finish its bookkeeping.
             logger.warning("group_discard %s failed", group, exc_info=True)
 
+    async def _attach(self, cid: int) -> None:
+        await fanout().attach(cid, self)
+        self.attached.add(cid)
+
+    async def _detach(self, cid: int) -> None:
+        self.attached.discard(cid)
+        await fanout().detach(cid, self)
+
+    async def _detach_all(self) -> None:
+        for cid in sorted(self.attached):
+            await self._detach(cid)
+
     async def _send(self, frame: Any) -> None:
         if not self.closed:
-            await self.send(text_data=_dumps(frame))
+            await self.send(text_data=encode_frame(frame))
+
+    async def _send_text(self, text: str) -> None:
+        if not self.closed:
+            await self.send(text_data=text)
 
     async def _error(self, exc: HubError, **context: Any) -> None:
         frame: ErrorFrame = {"type": "error", "code": exc.code, "message": exc.message}
@@ -363,7 +403,7 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             readable = await database_sync_to_async(state.readable_last_seqs)(self.user_id, unknown)
             for cid in unknown:
                 if cid in readable:
-                    await self._join(conversation_group(cid))
+                    await self._attach(cid)
                     last[cid] = readable[cid]
                 else:
                     await self._error(
@@ -388,6 +428,12 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         )
 
     async def _on_send(self, frame: MessageSendFrame) -> None:
+        # Under the lock, so that the message's own event (the fan-out delivers it on commit,
+        # possibly before the action returns) queues behind the ack, as the protocol says.
+        async with self.lock:
+            await self._send_and_ack(frame)
+
+    async def _send_and_ack(self, frame: MessageSendFrame) -> None:
         try:
             message, created = await database_sync_to_async(state.send_message)(
                 self.user_id, frame.conversation_id, frame.body, frame.client_id, frame.thread_root_id
@@ -398,8 +444,8 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             )
             return
         # The action returned, so the transaction committed: acknowledging now is safe. The
-        # message.new event follows through the normal event path (ack first: the layer
-        # delivers on commit into our queue, which is drained after this handler).
+        # message.new event follows through the normal event path (ack first: it waits in
+        # the backlog until the lock is released).
         await self._send(
             {"type": "message.ack", "client_id": str(frame.client_id), "created": created, "message": message}
         )
@@ -428,10 +474,10 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
 
     async def _subscribe(self, cid: int) -> None:
         if cid not in self.cursors:
-            await self._join(conversation_group(cid))
+            await self._attach(cid)
             last_seq = await database_sync_to_async(state.readable_last_seq)(self.user_id, cid)
             if last_seq is None:
-                await self._leave(conversation_group(cid))
+                await self._detach(cid)
                 raise HubError("not_found", "conversation not found")
             self.cursors[cid] = last_seq
         await self._send({"type": "subscribed", "conversation_id": cid, "last_seq": self.cursors[cid]})
@@ -442,7 +488,8 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             if cid not in self.cursors:
                 raise HubError("not_found", "conversation not found")
             self.cursors.pop(cid)
-            await self._leave(conversation_group(cid))
+            self._forget_held(cid)
+            await self._detach(cid)
         await self._send({"type": "unsubscribed", "conversation_id": cid})
 
     # --- delivery ----------------------------------------------------------------------------
@@ -468,15 +515,35 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             if cid in self.cursors and seq > self.cursors[cid]:
                 await self._replay(cid)
 
-    async def conv_event(self, message: dict[str, Any]) -> None:
-        """Layer: ``{"type": "conv.event", "event": frame}`` from messaging.eventlog."""
+    async def live_event(self, event: dict[str, Any], text: str, appended_at: Any) -> None:
+        """Fan-out: one ``conv.event`` of a conversation this socket attached to, already
+        encoded (``text``). Runs in the fan-out's loop over the process's sockets, so it
+        never waits for this socket: busy (lock held, or events already queued) means queue."""
         if self.closed or not self.synced:
             return  # before the first sync the log holds it for the replay
-        async with self.lock:
-            await self._deliver(message)
+        if self.lock.locked() or self.backlog:
+            if len(self.backlog) < self.BACKLOG_MAX:
+                self.backlog.append((event, text, appended_at))
+            if self.backlog_task is None:
+                self.backlog_task = asyncio.ensure_future(self._drain_backlog())
+            return
+        async with self.lock:  # free: taken without waiting
+            await self._deliver(event, text, appended_at)
 
-    async def _deliver(self, message: dict[str, Any]) -> None:
-        event = message.get("event") or {}
+    async def _drain_backlog(self) -> None:
+        """Deliver, in arrival order, the live events queued while the socket was busy."""
+        try:
+            while self.backlog and not self.closed:
+                async with self.lock:
+                    while self.backlog and not self.closed:
+                        await self._deliver(*self.backlog.popleft())
+        finally:
+            if self.backlog_task is asyncio.current_task():
+                self.backlog_task = None
+
+    async def _deliver(self, event: dict[str, Any], text: str, appended_at: Any) -> None:
+        """Caller holds ``self.lock``. Sends, or holds, but never waits for the database:
+        a gap is replayed by the conversation's gap task."""
         cid = event.get("conversation_id")
         seq = event.get("seq")
         if not isinstance(cid, int) or not isinstance(seq, int) or cid not in self.cursors:
@@ -486,24 +553,23 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             return  # already delivered (by replay, or the layer repeated itself)
         try:
             if seq == cursor + 1:
-                await self._send(event)
-                metrics.observe_fanout(message.get("appended_at"))
+                await self._send_text(text)
+                metrics.observe_fanout(appended_at)
                 self.cursors[cid] = seq
                 await self._drain_held(cid)
-            else:
-                # cursor+1..seq-1 are late or lost: hold this one; if they do not come within
-                # REORDER_WAIT_SECONDS, the log has them (replay).
-                held = self.held.setdefault(cid, {})
-                held[seq] = event
-                if len(held) > self.REORDER_MAX_HELD:
-                    self._forget_held(cid)
-                    await self._replay(cid)
-                elif cid not in self.gap_tasks:
-                    self.gap_tasks[cid] = asyncio.ensure_future(self._gap_timeout(cid))
+                return
+            # cursor+1..seq-1 are late or lost: hold this one; if they do not come within
+            # REORDER_WAIT_SECONDS, the log has them (replay). Far behind: replay now.
+            held = self.held.setdefault(cid, {})
+            held[seq] = text
+            if len(held) == self.REORDER_MAX_HELD + 1:
+                self._start_gap_task(cid, 0.0)
+            elif cid not in self.gap_tasks:
+                self._start_gap_task(cid, self.REORDER_WAIT_SECONDS)
         except Exception:
             # Without the missing range we cannot keep the order promise: close so the client
             # reconnects and syncs from its cursors.
-            logger.exception("replay failed for conversation %s", cid)
+            logger.exception("live delivery failed for conversation %s", cid)
             await self._close(1011)
 
     async def _drain_held(self, cid: int) -> None:
@@ -512,11 +578,12 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         if held is None:
             return
         while cid in self.cursors:
-            event = held.pop(self.cursors[cid] + 1, None)
-            if event is None:
+            next_seq = self.cursors[cid] + 1
+            text = held.pop(next_seq, None)
+            if text is None:
                 break
-            await self._send(event)
-            self.cursors[cid] = int(event["seq"])
+            await self._send_text(text)
+            self.cursors[cid] = next_seq
         cursor = self.cursors.get(cid)
         for seq in [seq for seq in held if cursor is None or seq <= cursor]:
             del held[seq]
@@ -529,8 +596,14 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
-    async def _gap_timeout(self, cid: int) -> None:
-        await asyncio.sleep(self.REORDER_WAIT_SECONDS)
+    def _start_gap_task(self, cid: int, delay: float) -> None:
+        task = self.gap_tasks.pop(cid, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        self.gap_tasks[cid] = asyncio.ensure_future(self._gap_timeout(cid, delay))
+
+    async def _gap_timeout(self, cid: int, delay: float) -> None:
+        await asyncio.sleep(delay)
         try:
             async with self.lock:
                 if self.gap_tasks.get(cid) is asyncio.current_task():
@@ -542,25 +615,31 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             await self._close(1011)
 
     async def ephemeral(self, message: dict[str, Any]) -> None:
-        """Layer: typing, presence, read.updated — forwarded as is, never stored."""
+        """Layer, on the socket's own channel (user and workspace groups): presence and
+        per-user frames — forwarded as is, never stored."""
         if self.closed or message.get("skip_channel") == self.channel_name:
             return
         frames = message.get("frames")
         if isinstance(frames, list):  # a batch (presence changes): each is its own frame
             for frame in frames:
-                await self._forward_ephemeral(frame)
+                if isinstance(frame, dict):
+                    await self.live_ephemeral(frame, encode_frame(frame))
             return
-        await self._forward_ephemeral(message.get("frame"))
+        frame = message.get("frame")
+        if isinstance(frame, dict):
+            await self.live_ephemeral(frame, encode_frame(frame))
 
-    async def _forward_ephemeral(self, frame: Any) -> None:
-        if not isinstance(frame, dict):
+    async def live_ephemeral(self, frame: dict[str, Any], text: str) -> None:
+        """Typing, presence, read.updated (the fan-out's conversation frames come here
+        directly, encoded once per process). Not ordered with the log: no lock."""
+        if self.closed:
             return
         if frame.get("type") == "typing" and frame.get("user_id") == self.user_id:
             return  # your own typing is not news to you
         cid = frame.get("conversation_id")
         if cid is not None and frame.get("type") != "presence" and cid not in self.cursors:
             return
-        await self._send(frame)
+        await self._send_text(text)
 
     async def access_changed(self, message: dict[str, Any]) -> None:
         """Layer: someone's access changed (share/unshare, join/leave, role, deactivation,
@@ -608,14 +687,15 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
 
     async def _remove(self, cid: int) -> None:
         self.cursors.pop(cid, None)
-        await self._leave(conversation_group(cid))
+        self._forget_held(cid)
+        await self._detach(cid)
         await self._send({"type": "conversation.removed", "conversation_id": cid})
 
     async def _add(self, cid: int) -> None:
-        await self._join(conversation_group(cid))
+        await self._attach(cid)
         last = await database_sync_to_async(state.last_seqs)([cid])
         if cid not in last:
-            await self._leave(conversation_group(cid))
+            await self._detach(cid)
             return
         self.cursors[cid] = last[cid]
         await self._send({"type": "conversation.added", "conversation_id": cid, "last_seq": last[cid]})

@@ -53,9 +53,11 @@ async def test_delivered_layer_event_does_not_touch_the_sync_thread(
     await layer.group_send(conversation_group(conv), {"type": LAYER_EVENT, "event": frame})
     got = await sock.expect("message.updated")
     assert got["seq"] == cursor + 1
-    presence = {"type": "presence", "workspace_id": world.workspace.pk, "user_id": 999, "status": "online"}
-    await layer.group_send(conversation_group(conv), {"type": LAYER_EPHEMERAL, "frame": presence})
-    assert (await sock.expect("presence", skip=()))["user_id"] == 999
+    # Every ephemeral frame of a conversation group names its conversation (the fan-out
+    # routes by it): typing, read.updated.
+    typing = {"type": "typing", "conversation_id": conv, "user_id": 999, "user_name": "某人"}
+    await layer.group_send(conversation_group(conv), {"type": LAYER_EPHEMERAL, "frame": typing})
+    assert (await sock.expect("typing", skip=("presence", "presence.snapshot")))["user_id"] == 999
     assert hops.calls == []
     monkeypatch.undo()
     await sock.close()
