@@ -22,7 +22,7 @@ from crm_bridge.models import ErpSource, RecordSnapshot
 from crm_bridge.rule_models import WatchRule
 from hub.access import access_workspace_admin
 from hub.errors import NotFound, PermissionDenied
-from hub.models import Member, PartnerOrg, User
+from hub.models import Member, PartnerOrg, User, Workspace
 from messaging.models import Conversation
 
 # (source, partner) → the party refs ("customer:42") that belong to that partner in that source.
@@ -90,9 +90,19 @@ def access_source_admin(user: User, source_id: int) -> tuple[Member, ErpSource]:
 
 
 def default_source(workspace_id: int) -> ErpSource | None:
-    """The source bare references and slash commands use: the default, else the oldest enabled."""
+    """The source bare references and slash commands use: the default, else the oldest enabled.
+
+    ERP-lite is the embedded default: a workspace that has never had a source gets the built-in
+    one on first need, so ``SO-1001`` and ``/stock`` work before anyone configures an ERP. A
+    workspace whose admins disabled every source gets None (their choice is kept)."""
     enabled = ErpSource.objects.filter(workspace_id=workspace_id, enabled=True)
-    return enabled.filter(is_default=True).first() or enabled.order_by("pk").first()
+    found = enabled.filter(is_default=True).first() or enabled.order_by("pk").first()
+    if found is None and not ErpSource.objects.filter(workspace_id=workspace_id).exists():
+        from crm_bridge.sources.builtin import ensure_default_source  # the adapter imports access
+
+        workspace = Workspace.objects.filter(pk=workspace_id).first()
+        found = ensure_default_source(workspace) if workspace is not None else None
+    return found
 
 
 # --- records -----------------------------------------------------------------------------------
