@@ -105,10 +105,16 @@ class Inspected:
         return self.content_type in SAFE_INLINE_TYPES
 
 
+# Bidirectional-text controls: U+202E (right-to-left override) makes "报价\u202egnp.exe" show
+# as "报价exe.png", so a name could lie about its type to the person about to open it.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_display_name(name: str) -> str:
     """Keep the person's file name (Chinese included) for display; drop paths and controls."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip().lstrip(".")
+    name = "".join(ch for ch in name if ch >= " " and ch != "\x7f" and ch not in _BIDI_CONTROLS)
+    name = name.strip().lstrip(".")
     if not name:
         raise HubError("invalid_file_name", "the file needs a name")
     if len(name) > 255:
