@@ -18,6 +18,7 @@ class RecordRefPayload(TypedDict):
     record_type: str
     key: str
     version: str
+    stale_since: str | None  # set while the source is unreachable (the card is stale)
 
 
 class RecordUpdatedPayload(TypedDict):  # record.updated

@@ -45,6 +45,7 @@ def record_updated_payload(snapshot: RecordSnapshot) -> RecordUpdatedPayload:
             "record_type": snapshot.record_type,
             "key": snapshot.key,
             "version": snapshot.version,
+            "stale_since": snapshot.stale_since.isoformat() if snapshot.stale_since else None,
         }
     }
 
@@ -66,6 +67,16 @@ def publish_record_updated(snapshot_id: int) -> int:
     if snapshot is None:
         return 0
     return do_publish_record_updated(snapshot, linked_conversation_ids(snapshot_id))
+
+
+def on_staleness_changed(snapshot: RecordSnapshot) -> None:
+    """The record's source became unreachable, or answered again, while its version stayed:
+    cards showing it must say "stale since …" (and disable writes) or stop saying so."""
+    conversation_ids = linked_conversation_ids(snapshot.pk)
+    if len(conversation_ids) > INLINE_LIMIT:
+        publish_record_updated.enqueue(snapshot.pk)
+    elif conversation_ids:
+        do_publish_record_updated(snapshot, conversation_ids)
 
 
 def on_record_changed(sender: Any, snapshot: RecordSnapshot, previous_version: str | None, **kwargs: Any) -> None:

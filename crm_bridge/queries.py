@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from django.db.models import Q
 
-from crm_bridge import access, approvals
+from crm_bridge import access, approvals, live
 from crm_bridge.approval_models import Approval
 from crm_bridge.cache import is_fresh, upsert_snapshot
 from crm_bridge.cards import Card, build_card, card_ref, load_snapshot, parse_card_ref
@@ -23,12 +23,30 @@ MAX_BATCH_MESSAGES = 100
 
 
 def card_for(member: Member, source: ErpSource, ref: RecordRef, *, force: bool = False) -> Card:
+    was_stale = (
+        RecordSnapshot.objects.filter(source=source, record_type=ref.type, key=ref.key)
+        .values_list("stale_since", flat=True)
+        .first()
+    )
     snapshot = load_snapshot(member, source, ref, force=force)
+    if (was_stale is None) != (snapshot.stale_since is None):
+        _staleness_changed(snapshot)
     # "On next view": an approval whose write timed out is settled before the card is shown.
     if snapshot.approvals.filter(state__in=["unknown", "deciding"]).exists():
         approvals.reconcile_for_snapshot(snapshot)
         snapshot.refresh_from_db()
     return build_card(member, snapshot)
+
+
+def _staleness_changed(snapshot: RecordSnapshot) -> None:
+    """Everyone showing the record learns at once that its source went away or came back (no
+    version change, so ``record_changed`` does not fire); approval cards of it disable or
+    re-enable their buttons."""
+    live.on_staleness_changed(snapshot)
+    for approval in Approval.objects.filter(snapshot=snapshot, state=Approval.State.PENDING).select_related(
+        "snapshot__source", "decided_by"
+    ):
+        approvals.do_refresh_cards(approval)
 
 
 def cards_batch(

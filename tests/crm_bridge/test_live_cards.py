@@ -41,6 +41,7 @@ def test_change_reaches_each_linked_conversation_once(
         "record_type": "sales_order",
         "key": "11",
         "version": "2",
+        "stale_since": None,
     }
     assert [e["record"] for e in updates(world, channel)] == [expected]
     assert [e["record"] for e in updates(world, other)] == [expected]
@@ -95,3 +96,33 @@ def test_guest_refetch_after_update_stays_filtered(
         "/api/v1/records/cards", workspace=world.workspace.pk, refs=[event["record"]["ref"]]
     )
     assert res.json()["cards"] == [] and res.json()["missing"] == [event["record"]["ref"]]
+
+
+def test_source_going_away_and_back_reaches_every_card(
+    world: World, erp: Erp, channel: int, django_capture_on_commit_callbacks: Any
+) -> None:
+    from crm_bridge.approval_models import Approval, ApprovalCard
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send(world, world.owner, channel, "PO-2001 要尽快批")  # caches it: the approval round opens too
+    (card,) = ApprovalCard.objects.filter(approval=Approval.objects.get(), recipient=world.owner.user)
+    refresh = {"source_id": erp.source.pk, "type": "purchase_order", "key": "21"}
+
+    def buttons_disabled() -> bool:
+        card.message.refresh_from_db()
+        actions = next(b for b in card.message.blocks if b["type"] == "actions")
+        return all(a.get("disabled") for a in actions["actions"])
+
+    assert not buttons_disabled()
+    erp.fake.down = True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert world.api(world.member).post("/api/v1/records/card/refresh", refresh).json()["stale_since"]
+    (gone,) = updates(world, channel)
+    assert gone["record"]["stale_since"] is not None and gone["record"]["version"] == "1"
+    assert buttons_disabled()
+    erp.fake.down = False
+    with django_capture_on_commit_callbacks(execute=True):
+        assert world.api(world.member).post("/api/v1/records/card/refresh", refresh).json()["stale_since"] is None
+    back = updates(world, channel)[-1]
+    assert back["record"]["stale_since"] is None and len(updates(world, channel)) == 2
+    assert not buttons_disabled()

@@ -63,5 +63,10 @@ describe("card store", () => {
     await flush();
     expect(calls).toHaveLength(2);
     expect(calls[1]).toContain("refs=1%3Asales_order%3A11");
+    // Same version, but its source went away: the card must turn stale.
+    const stale = { ref: "1:sales_order:11", version: "2", stale_since: "2026-11-26T03:05:00+00:00" };
+    handleCrmEvent({ type: "record.updated", conversation_id: 1, seq: 9, record: stale }, 7);
+    await flush();
+    expect(calls).toHaveLength(3);
   });
 });

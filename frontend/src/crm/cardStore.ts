@@ -102,11 +102,13 @@ export function handleCrmEvent(event: HubEvent, workspace: number | null): void 
     emit();
   }
   if (event.type === "record.updated" && workspace !== null) {
-    const record = event.record as { ref?: unknown; version?: unknown } | undefined;
+    const record = event.record as { ref?: unknown; version?: unknown; stale_since?: unknown } | undefined;
     const ref = typeof record?.ref === "string" ? record.ref : null;
     const current = ref ? cards.get(ref) : undefined;
+    const changed =
+      current?.card?.version !== record?.version || Boolean(current?.card?.stale_since) !== Boolean(record?.stale_since);
     // Only cards someone has loaded are refetched; others load fresh when shown.
-    if (ref && current && current.card?.version !== record?.version) requestCard(workspace, ref, true);
+    if (ref && current && changed) requestCard(workspace, ref, true);
   }
 }
 
