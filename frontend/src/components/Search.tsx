@@ -137,7 +137,12 @@ export function SearchPanel() {
               <button
                 type="button"
                 aria-label={t("removeFilter", { filter: chip.raw })}
-                onClick={() => void client.search(removeChip(search.q, chip) || search.q)}
+                onClick={() => {
+                  // The last filter of a filters-only query: nothing left to search for.
+                  const rest = removeChip(search.q, chip);
+                  if (rest) void client.search(rest);
+                  else client.closeSearch();
+                }}
               >
                 ×
               </button>
