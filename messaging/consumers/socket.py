@@ -299,8 +299,10 @@ class HubSocketConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=encode_frame(frame))
 
     async def _send_text(self, text: str) -> None:
+        # What ``AsyncWebsocketConsumer.send(text_data=...)`` does, minus two coroutine
+        # layers: this runs once per socket per live event.
         if not self.closed:
-            await self.send(text_data=text)
+            await self.base_send({"type": "websocket.send", "text": text})
 
     async def _error(self, exc: HubError, **context: Any) -> None:
         frame: ErrorFrame = {"type": "error", "code": exc.code, "message": exc.message}
