@@ -258,6 +258,82 @@ class RedisServer:
         self.proc.wait(timeout=10)
 
 
+def postgres_bindir() -> Path | None:
+    """The newest ``/usr/lib/postgresql/<version>/bin`` with ``initdb`` (Debian's layout), else
+    the directory of an ``initdb`` on PATH."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name), reverse=True
+    )
+    if found:
+        return found[0].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).resolve().parent if on_path else None
+
+
+class PostgresServer:
+    """A private PostgreSQL cluster (``initdb`` + ``postgres``) in a temporary directory on a
+    free loopback port, for tests that stop the database. The machine's shared server is never
+    touched.
+
+    PostgreSQL refuses to run as root; when we are root the server runs as the ``postgres``
+    user (Debian's package creates it), which then owns the directory."""
+
+    def __init__(self, workdir: Path, bindir: Path) -> None:
+        self.workdir = workdir
+        self.bindir = bindir
+        self.data = workdir / "data"
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.user = "postgres" if os.geteuid() == 0 else None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *argv: str) -> None:
+        subprocess.run(
+            [str(self.bindir / argv[0]), *argv[1:]], user=self.user, check=True, capture_output=True, timeout=120
+        )
+
+    def start(self, timeout: float = 30.0) -> None:
+        if not self.data.exists():
+            if self.user is not None:
+                shutil.chown(self.workdir, self.user)
+            # fsync off: only an operating-system crash needs it, and the tests crash PostgreSQL,
+            # not the machine (an immediate stop still makes PostgreSQL replay its WAL).
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        log = (self.workdir / "postgres.log").open("ab")
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                    "-k", str(self.workdir), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                ],
+                user=self.user,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        finally:
+            log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"postgres exited with {self.proc.returncode}: see {self.workdir}/postgres.log")
+            with contextlib.suppress(Exception):
+                _pg_admin(self.url, "SELECT 1")
+                return
+            time.sleep(0.1)
+        raise TimeoutError("postgres did not start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """``immediate``: like a crash — no shutdown checkpoint, WAL replay at the next start."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w")
+        self.proc.wait(timeout=30)
+
+
 class TemplateDatabase:
     """A migrated database to copy with ``CREATE DATABASE ... TEMPLATE``: migrating once per
     test session instead of once per cluster saves ~10 s per test."""

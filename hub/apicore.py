@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -15,6 +16,7 @@ from ninja.utils import check_csrf
 
 from hub.errors import HubError
 from hub.models import User
+from hub.storage import is_disk_full
 from hub.tokens import user_for_token
 
 
@@ -130,6 +132,26 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     # Django would answer an HTML 400; clients need the JSON error and the honest status.
     return error_response(request, 413, "request_too_large", "the request body is too large")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The database cannot be reached (down, restarting, out of connections): a temporary
+    # condition of the service, not a bug — 503 with a code clients can retry on, instead of
+    # an HTML 500. Django's persistent connections re-check their health on the next request,
+    # so service resumes by itself when the database is back.
+    response = error_response(request, 503, "database_unavailable", "the database is unavailable; retry shortly")
+    response["Retry-After"] = "5"
+    return response
+
+
+@api.exception_handler(OSError)
+def _os_error(request: HttpRequest, exc: OSError) -> HttpResponse:
+    if not is_disk_full(exc):
+        raise exc
+    # Nothing was stored (hub/storage.py removes the partial file); everything else still works.
+    return error_response(request, 507, "storage_full", "the server has no space left for files")
 
 
 @api.exception_handler(OverflowError)

@@ -236,6 +236,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "files"
+STORAGES = {
+    # Django's file storage, minus the partial file a full disk leaves behind (hub/storage.py).
+    "default": {"BACKEND": "hub.storage.FileStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 SEARCH_INDEX_DIR = Path(envstr("HUB_SEARCH_INDEX_DIR", str(DATA_DIR / "search")))
 # Who drains the search queue (docs/search.md): "thread" = inside the server process (embedded
 # default), "worker" = a separate `manage.py search_worker` (scaled out), "off" = nobody (tests

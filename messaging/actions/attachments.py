@@ -34,7 +34,12 @@ def do_create_attachment(
     member: Member, conversation: Conversation, upload: UploadedFile, inspected: files.Inspected
 ) -> Attachment:
     stored = files.save_upload(upload, inspected)
-    thumb = files.make_thumbnail(upload) if inspected.is_image else None
+    try:
+        thumb = files.make_thumbnail(upload) if inspected.is_image else None
+    except OSError:
+        # The disk filled up between the file and its thumbnail: no orphan file either.
+        files.delete_stored(stored)
+        raise
     try:
         with transaction.atomic():
             return Attachment.objects.create(
