@@ -796,6 +796,12 @@ async def ramp(args: argparse.Namespace) -> dict[str, Any]:
     steps: list[StepResult] = []
     started = time.time()
     async with LoadRun(args) as run:
+        if args.not_before:
+            # Seeded and ready; wait for the machine to be ours (other work ends at a known time).
+            wait = wait_seconds_until(args.not_before)
+            log(f"waiting {wait:.0f} s until {args.not_before} UTC")
+            await asyncio.sleep(wait)
+            started = time.time()
         users = args.start
         while users <= args.max:
             ramp_s = await run.grow(users)
@@ -806,6 +812,12 @@ async def ramp(args: argparse.Namespace) -> dict[str, Any]:
             if len(steps) == 1:
                 log(HEADER)
             log(row(step))
+            log(
+                "  per action: "
+                + ", ".join(
+                    f"{k} {v['count']:.0f}× p50 {v['p50_ms']} p99 {v['p99_ms']}" for k, v in step.by_kind.items()
+                )
+            )
             if step.error_samples:
                 log(f"  error samples: {step.error_samples[:3]}")
             if not step.held:
@@ -823,6 +835,15 @@ async def ramp(args: argparse.Namespace) -> dict[str, Any]:
         "reached_max": bool(steps) and steps[-1].held,
         "steps": [asdict(s) for s in steps],
     }
+
+
+def wait_seconds_until(hhmm: str) -> float:
+    """Seconds from now until the next ``HH:MM`` UTC (0 if that is less than a minute ago)."""
+    now = time.time()
+    hours, minutes = (int(part) for part in hhmm.split(":"))
+    midnight = now - now % 86400
+    target = midnight + hours * 3600 + minutes * 60
+    return max(target - now, 0.0) if target > now - 60 else target + 86400 - now
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -849,6 +870,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max", type=int, default=3000, help="stop after this many users (default 3000)")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds after connecting before measuring")
     parser.add_argument("--hold", type=float, default=60.0, help="seconds each step is measured (default 60)")
+    parser.add_argument("--not-before", metavar="HH:MM", help="seed now, start the load at this UTC time")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 workspaces, steps of 50, 20 s holds")
     args = parser.parse_args(argv)
     if args.quick:
