@@ -27,7 +27,7 @@ class FileStorage(FileSystemStorage):
     def _save(self, name: str, content: Any) -> str:
         self._local.renamed = False
         try:
-            return str(super()._save(name, content))
+            return str(super()._save(name, content))  # type: ignore[misc]  # not in django-stubs
         except OSError as exc:
             # Django creates the file with O_EXCL and writes it chunk by chunk; on ENOSPC the
             # truncated file stays and keeps what space it took. The file at `name` is ours
