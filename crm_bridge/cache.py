@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm_bridge.models import ErpSource, RecordSnapshot
 from crm_bridge.serialize import record_to_json
-from crm_bridge.signals import record_changed
+from crm_bridge.signals import record_changed, record_staleness_changed
 from crm_bridge.sources.base import Record, RecordRef, RecordType, Source, SourceUnavailable
 
 # How long a cached record counts as fresh, per type: stock and orders move during the day,
@@ -41,6 +41,7 @@ def upsert_snapshot(source_row: ErpSource, record: Record) -> tuple[RecordSnapsh
             .first()
         )
         previous = snapshot.version if snapshot is not None else None
+        was_stale = snapshot is not None and snapshot.stale_since is not None
         fields = {
             "number": record.number,
             "title": record.title[:255],
@@ -65,6 +66,8 @@ def upsert_snapshot(source_row: ErpSource, record: Record) -> tuple[RecordSnapsh
             transaction.on_commit(
                 lambda: record_changed.send(sender=RecordSnapshot, snapshot=snapshot, previous_version=previous)
             )
+        elif was_stale:
+            _staleness_changed_on_commit(snapshot)
     return snapshot, changed
 
 
@@ -94,4 +97,19 @@ def read_through(source_row: ErpSource, source: Source, ref: RecordRef, *, force
 def mark_stale(snapshot: RecordSnapshot) -> None:
     if snapshot.stale_since is None:
         snapshot.stale_since = timezone.now()
-        RecordSnapshot.objects.filter(pk=snapshot.pk, stale_since=None).update(stale_since=snapshot.stale_since)
+        if RecordSnapshot.objects.filter(pk=snapshot.pk, stale_since=None).update(stale_since=snapshot.stale_since):
+            _staleness_changed_on_commit(snapshot)
+
+
+def mark_linked_stale(source_row: ErpSource) -> int:
+    """The source is unreachable (a sync pass failed): every record shown in a conversation
+    turns stale now, not at its next read. Only linked records — the rest have no card to
+    update, and a big catalogue must not cost a write per row."""
+    snapshots = list(RecordSnapshot.objects.filter(source=source_row, stale_since=None, links__isnull=False).distinct())
+    for snapshot in snapshots:
+        mark_stale(snapshot)
+    return len(snapshots)
+
+
+def _staleness_changed_on_commit(snapshot: RecordSnapshot) -> None:
+    transaction.on_commit(lambda: record_staleness_changed.send(sender=RecordSnapshot, snapshot=snapshot))

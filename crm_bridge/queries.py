@@ -4,6 +4,7 @@ every result cut to what the viewer may see (``crm_bridge.access``)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import Q
 
@@ -23,14 +24,7 @@ MAX_BATCH_MESSAGES = 100
 
 
 def card_for(member: Member, source: ErpSource, ref: RecordRef, *, force: bool = False) -> Card:
-    was_stale = (
-        RecordSnapshot.objects.filter(source=source, record_type=ref.type, key=ref.key)
-        .values_list("stale_since", flat=True)
-        .first()
-    )
     snapshot = load_snapshot(member, source, ref, force=force)
-    if (was_stale is None) != (snapshot.stale_since is None):
-        _staleness_changed(snapshot)
     # "On next view": an approval whose write timed out is settled before the card is shown.
     if snapshot.approvals.filter(state__in=["unknown", "deciding"]).exists():
         approvals.reconcile_for_snapshot(snapshot)
@@ -38,7 +32,7 @@ def card_for(member: Member, source: ErpSource, ref: RecordRef, *, force: bool =
     return build_card(member, snapshot)
 
 
-def _staleness_changed(snapshot: RecordSnapshot) -> None:
+def on_staleness_changed(sender: Any, snapshot: RecordSnapshot, **kwargs: Any) -> None:
     """Everyone showing the record learns at once that its source went away or came back (no
     version change, so ``record_changed`` does not fire); approval cards of it disable or
     re-enable their buttons."""

@@ -24,7 +24,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from crm_bridge.cache import upsert_snapshot
+from crm_bridge.cache import mark_linked_stale, upsert_snapshot
 from crm_bridge.credentials import CredentialsError
 from crm_bridge.models import ErpSource, SyncState
 from crm_bridge.sources.base import RecordType, Source, SourceError, SourceUnavailable
@@ -98,6 +98,7 @@ def sync_source(
             _sync_type(source_row, adapter, record_type, full, page_size, type_report, progress)
         except SourceUnavailable as exc:
             type_report.error = exc.message
+            mark_linked_stale(source_row)  # cards in conversations say so now, not at their next read
             _record_error(source_row, record_type, exc.message)
             for rest in types[types.index(record_type) + 1 :]:
                 report.types[rest] = TypeReport(error=f"skipped: {exc.message}")

@@ -1,6 +1,7 @@
 """Plugs the conversation features of the bridge into messaging at start-up (called from
 ``CrmBridgeConfig.ready``): reference detection on messaging's ``event_logged``, live cards
-and approval rounds on ``record_changed``, the ``crm:`` button namespace, the slash commands
+and approval rounds on ``record_changed`` and ``record_staleness_changed``, the ``crm:``
+button namespace, the slash commands
 and the periodic reconcile pass. Messaging never imports the bridge; this is the one place
 that registers with it."""
 
@@ -35,9 +36,9 @@ _RECEIVERS: list[Callable[..., None]] = []
 
 
 def connect() -> None:
-    from crm_bridge import approvals, live, references, rules
+    from crm_bridge import approvals, live, queries, references, rules
     from crm_bridge.commands import register_all
-    from crm_bridge.signals import record_changed
+    from crm_bridge.signals import record_changed, record_staleness_changed
     from hub.periodic import register_periodic
     from messaging.interactions import register_action_handler
     from messaging.signals import event_logged
@@ -51,6 +52,9 @@ def connect() -> None:
         wrapped = _robust(receiver)
         _RECEIVERS.append(wrapped)
         record_changed.connect(wrapped, dispatch_uid=f"crm_bridge.{uid}")
+    staleness = _robust(queries.on_staleness_changed)
+    _RECEIVERS.append(staleness)
+    record_staleness_changed.connect(staleness, dispatch_uid="crm_bridge.staleness")
     register_action_handler("crm", approvals.handle_action)
     register_all()
     register_periodic(approvals.reconcile_unknown_approvals, timedelta(minutes=1))

@@ -126,3 +126,28 @@ def test_source_going_away_and_back_reaches_every_card(
     back = updates(world, channel)[-1]
     assert back["record"]["stale_since"] is None and len(updates(world, channel)) == 2
     assert not buttons_disabled()
+
+
+def test_a_failed_sync_pass_turns_linked_cards_stale_at_once(
+    world: World, erp: Erp, channel: int, django_capture_on_commit_callbacks: Any
+) -> None:
+    from crm_bridge.sync import sync_source
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send(world, world.owner, channel, "SO-1001 今天发货")
+    linked = RecordSnapshot.objects.get(links__conversation_id=channel)
+    assert linked.stale_since is None and not updates(world, channel)
+    erp.fake.down = True
+    with django_capture_on_commit_callbacks(execute=True):
+        report = sync_source(erp.source)
+    assert any(t.error for t in report.types.values())
+    (stale,) = updates(world, channel)
+    assert stale["record"]["stale_since"] is not None
+    linked.refresh_from_db()
+    assert linked.stale_since is not None
+    # Unlinked records are left alone (a big catalogue costs no write per row).
+    assert not RecordSnapshot.objects.exclude(pk=linked.pk).filter(stale_since__isnull=False).exists()
+    # Another failed pass changes nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_source(erp.source)
+    assert len(updates(world, channel)) == 1
