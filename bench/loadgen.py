@@ -105,6 +105,18 @@ def safe_rss(pid: int) -> int:
         return 0
 
 
+def pss_bytes(pid: int) -> int:
+    """Proportional set size: shared pages divided among the processes sharing them. PostgreSQL
+    backends all map the shared buffers, so their RSS summed would count them many times."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 class CpuMeter:
     """CPU used by a changing set of processes between ``start()`` and ``stop()``, as a share
     of the whole machine (100 % = every core busy)."""
@@ -717,7 +729,7 @@ class LoadRun:
         client_cpu = [used[p] for p in client_pids]
         other = max(machine - server_cpu - sum(client_cpu) / NCPU, 0.0)
         rss = {name: safe_rss(pid) / 2**20 for name, pid in pids.items() if not name.startswith("postgres")}
-        rss["postgres (our backends)"] = sum(safe_rss(p) for n, p in pids.items() if n.startswith("postgres")) / 2**20
+        rss["postgres backends (PSS)"] = sum(pss_bytes(p) for n, p in pids.items() if n.startswith("postgres")) / 2**20
         errors = window.failures
         rate = errors / max(window.operations, 1)
         http = window.http_ms
