@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from hub.access import access_member
+from hub.access import access_member, mfa_missing
 from hub.errors import NotFound, PermissionDenied
 from hub.models import Member, User
 from messaging.models import Attachment, Conversation, Message, Participant
@@ -30,6 +30,17 @@ def readable_conversations(member: Member) -> QuerySet[Conversation]:
     return base.filter(
         Q(kind=Conversation.Kind.PUBLIC) | Q(participants__user_id=member.user_id, participants__active=True)
     ).distinct()
+
+
+def reading_memberships(user_id: int) -> list[Member]:
+    """The memberships a person reads through now, for the paths that span workspaces (the
+    ``/ws/`` socket, bulk replay): active ones, minus those a workspace's 2FA requirement holds
+    back — requests about one workspace get 403 ``mfa_required`` from ``access_member``, and
+    these paths must not be a way around it."""
+    members = Member.objects.select_related("workspace", "user").filter(
+        user_id=user_id, is_active=True, user__is_active=True
+    )
+    return [member for member in members if not mfa_missing(member)]
 
 
 def is_bot(member: Member) -> bool:

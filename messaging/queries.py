@@ -236,7 +236,7 @@ def bulk_events(user: User, cursors: dict[int, int], per_conversation: int = BUL
     """Replay for many conversations at once. Unknown and unreadable ids land in ``omitted``
     (one list for both, so the answer never confirms that an id exists)."""
     readable: dict[int, Conversation] = {}
-    for member in Member.objects.select_related("workspace").filter(user=user, is_active=True):
+    for member in access.reading_memberships(user.pk):
         for conv in access.readable_conversations(member).filter(pk__in=list(cursors)):
             readable[conv.pk] = conv
     out: dict[str, Any] = {}

@@ -49,7 +49,7 @@ def active_user(user_id: int) -> User | None:
 
 
 def socket_access(user_id: int) -> SocketAccess:
-    members = list(Member.objects.filter(user_id=user_id, is_active=True, user__is_active=True))
+    members = access.reading_memberships(user_id)
     result = SocketAccess(workspaces={m.workspace_id: m.is_guest for m in members})
     for member in members:
         result.conversations.update(_streamed(member))
@@ -99,7 +99,7 @@ def readable_last_seqs(user_id: int, conversation_ids: list[int]) -> dict[int, i
     if user is None:
         return {}
     readable: dict[int, int] = {}
-    members = {m.workspace_id: m for m in Member.objects.filter(user=user, is_active=True)}
+    members = {m.workspace_id: m for m in access.reading_memberships(user.pk)}
     for conversation in Conversation.objects.filter(pk__in=conversation_ids, workspace_id__in=list(members)):
         if access.can_read(members[conversation.workspace_id], conversation):
             readable[conversation.pk] = conversation.last_seq
