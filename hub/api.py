@@ -7,7 +7,7 @@ from django.http import FileResponse, HttpRequest
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
-from hub import actions, queries
+from hub import actions, queries, ratelimit
 from hub.access import (
     access_account_for_deactivation,
     access_member,
@@ -191,6 +191,7 @@ def revoke_invitation(request: HttpRequest, ws: int, invitation_id: int) -> Stat
 def preview_invitation(request: HttpRequest, token: str) -> dict[str, object]:
     """What an invitation offers, for the sign-up screen of an app; no sign-in needed (the token
     is the secret). Unusable tokens answer 404/410 with a stable code."""
+    ratelimit.check_invitation_rate(client_ip(request))
     invitation = actions.get_invitation(token)
     actions.check_invitation_usable(invitation, None)
     return queries.invitation_preview(invitation)
@@ -198,6 +199,7 @@ def preview_invitation(request: HttpRequest, token: str) -> dict[str, object]:
 
 @router.post("/invitations/{token}/accept", response=AcceptOut)
 def accept_invitation(request: HttpRequest, token: str) -> dict[str, object]:
+    ratelimit.check_invitation_rate(client_ip(request))
     member = actions.do_accept_invitation(authed_user(request), token, ip=client_ip(request))
     return {"workspace_id": member.workspace_id, "role": member.role, "partner_id": member.partner_id}
 
@@ -221,7 +223,9 @@ def list_tokens(request: HttpRequest) -> object:
 
 @router.post("/tokens", response={201: IssuedTokenOut})
 def issue_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
-    token, key = actions.do_issue_api_token(authed_user(request), payload.name)
+    user = authed_user(request)
+    ratelimit.check_token_issue_rate(user.pk)
+    token, key = actions.do_issue_api_token(user, payload.name)
     return Status(201, {**queries.token_row(token), "token": key})
 
 

@@ -266,6 +266,10 @@ if envbool("HUB_BEHIND_TLS_PROXY", False):
 HUB_DEMO = envbool("HUB_DEMO", True)
 HUB_MESSAGE_MAX_CHARS = envint("HUB_MESSAGE_MAX_CHARS", 10_000)
 HUB_SEND_RATE_PER_MINUTE = envint("HUB_SEND_RATE_PER_MINUTE", 120)
+# Abuse limits per minute (hub/ratelimit.py): invitation look-ups per client address (the
+# token is a guessable-in-principle secret), new API tokens per person. 0 turns a limit off.
+HUB_INVITATION_RATE_PER_MINUTE = envint("HUB_INVITATION_RATE_PER_MINUTE", 30)
+HUB_TOKEN_ISSUE_RATE_PER_MINUTE = envint("HUB_TOKEN_ISSUE_RATE_PER_MINUTE", 10)
 # Per-socket flood control (messaging.consumers.limits): frames/s sustained, burst size.
 HUB_WS_FRAME_RATE = envint("HUB_WS_FRAME_RATE", 20)
 HUB_WS_FRAME_BURST = envint("HUB_WS_FRAME_BURST", 60)

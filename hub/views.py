@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
-from hub import actions, queries
+from hub import actions, queries, ratelimit
 from hub.apicore import client_ip
 from hub.errors import HubError
 from hub.models import User
@@ -69,6 +69,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """
     user = request.user if isinstance(request.user, User) and request.user.is_authenticated else None
     try:
+        ratelimit.check_invitation_rate(client_ip(request))
         invitation = actions.get_invitation(token)
         if user is not None and queries.is_active_member(user, invitation.workspace_id):
             request.session.pop("pending_invitation", None)
