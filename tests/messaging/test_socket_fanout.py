@@ -5,18 +5,22 @@ socket in order — and the sockets' own guarantees (held events, gap replay) st
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from channels.layers import get_channel_layer
 
+from bench.cluster import RedisServer
 from messaging.consumers import fanout as fanout_module
 from messaging.consumers import socket as socket_module
 from messaging.consumers.fanout import ConversationFanout, fanout
 from messaging.events import LAYER_EVENT, conversation_group
-from tests.conftest import World, require_redis
+from tests.conftest import World, require_binary, require_redis
 from tests.messaging.socket_client import (
     Socket,
     connect,
@@ -255,3 +259,64 @@ async def test_one_redis_subscription_per_process_and_conversation(world: World)
     for sock in socks:
         await sock.close()
     assert group_channel not in loop_layer.groups
+
+
+async def test_many_held_events_replay_at_once_without_waiting(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More than ``REORDER_MAX_HELD`` events ahead of the cursor: the socket stops waiting for
+    the late one and replays from the log right away (in its gap task, not in the fan-out)."""
+    monkeypatch.setattr(socket_module.HubSocketConsumer, "REORDER_WAIT_SECONDS", 3600.0)
+    monkeypatch.setattr(socket_module.HubSocketConsumer, "REORDER_MAX_HELD", 2)
+    conv = await create_conversation(world.owner, world.workspace.pk, "private", "堆", (world.member,))
+    sock = await connect(world.member)
+    layer = get_channel_layer()
+    original = layer.group_send
+    dropped: list[int] = []
+
+    async def lossy(group: str, message: dict[str, Any]) -> None:
+        if message.get("type") == LAYER_EVENT and not dropped:
+            dropped.append(message["event"]["seq"])
+            return
+        await original(group, message)
+
+    monkeypatch.setattr(layer, "group_send", lossy)
+    sent = [await send_http(world.owner, conv, f"m{i}") for i in range(5)]
+    assert await _events(sock, conv, sent[-1]["seq"]) == [m["seq"] for m in sent]
+    assert await sock.silent()
+    await sock.close()
+
+
+@pytest.mark.redis
+async def test_fanout_survives_the_layer_connection_dropping(world: World, settings: Any) -> None:
+    """Redis drops the layer's pub/sub connection: the process's existing subscriptions come
+    back with the reconnect, and a conversation attached afterwards (whose first SUBSCRIBE
+    fails once) is joined by the retry."""
+    require_binary("redis-server", "redis-server")
+    server = RedisServer(Path(tempfile.mkdtemp(prefix="hub-redis-")))
+    server.start()
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": None}], "prefix": "hubfan-drop"},
+        }
+    }
+    try:
+        old = await create_conversation(world.owner, world.workspace.pk, "private", "旧群", (world.member,))
+        first = await connect(world.member)
+        client = redis.Redis.from_url(server.url)
+        try:
+            client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        finally:
+            client.close()
+        public = await create_conversation(world.owner, world.workspace.pk, "public", "新群")
+        await first.send({"type": "subscribe", "conversation_id": public})
+        await first.expect("subscribed")
+        second = await connect(world.member)
+        for conv, sockets in ((old, (first, second)), (public, (first,))):
+            sent = await send_http(world.owner, conv, "重连后")
+            for sock in sockets:
+                assert (await _events(sock, conv, sent["seq"]))[-1] == sent["seq"]
+        await first.close()
+        await second.close()
+        await get_channel_layer().flush()
+    finally:
+        server.stop()
