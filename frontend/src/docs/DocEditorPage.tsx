@@ -50,6 +50,27 @@ function usePeople(session: DocSession): CollabUser[] {
 
 const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 
+/** Any client can write any `src` into an image node of the shared Yjs document, so the editor
+ * renders only this site's paths and http(s) images: a `javascript:` or `data:` source is
+ * dropped here rather than left for the Content-Security-Policy to block. */
+function safeImageSrc(src: unknown): string | null {
+  if (typeof src !== "string") return null;
+  // As a browser reads it: tabs/newlines vanish and "\" is "/" ("/\evil.test" is off-site).
+  const seen = src.trim().replace(/[\t\n\r]/g, "").replace(/\\/g, "/");
+  if (/^https?:\/\//i.test(seen)) return src;
+  if (seen.startsWith("/") && !seen.startsWith("//")) return src;
+  return null;
+}
+
+const SafeImage = Image.extend({
+  addAttributes() {
+    return {
+      ...this.parent?.(),
+      src: { default: null, renderHTML: (attributes) => ({ src: safeImageSrc(attributes.src) }) },
+    };
+  },
+});
+
 /** Upload images (from the picker, a paste or a drop) and insert them where the caret is. */
 async function insertImages(editor: Editor, documentId: number, files: File[], onError: (message: string) => void) {
   for (const file of files.filter((f) => IMAGE_TYPES.includes(f.type))) {
@@ -272,7 +293,7 @@ function DocEditor({ workspaceId, doc, session }: { workspaceId: number; doc: Do
         TaskList,
         TaskItem.configure({ nested: true }),
         TableKit.configure({ table: { resizable: false } }),
-        Image.configure({ allowBase64: false }),
+        SafeImage.configure({ allowBase64: false }),
         Collaboration.configure({ document: session.ydoc, field: "default" }),
         CollaborationCaret.configure({ provider: session.provider, user }),
         mentionExtension(doc.id, t("noMatches")),
