@@ -30,3 +30,6 @@ class CrmBridgeConfig(AppConfig):
         from crm_bridge import wiring
 
         wiring.connect()
+
+        # Record cards in the search index, has:record on messages, records in /api/v1/search.
+        from crm_bridge import search  # noqa: F401

@@ -27,12 +27,12 @@ from docs_collab import access, content, store
 from docs_collab.models import Document
 from hub.models import Member
 from hub.search import indexer
-from hub.search.backend import IndexDoc, SearchFilters, SearchRequest
+from hub.search.backend import Hit, IndexDoc, SearchFilters, SearchRequest
 from hub.search.highlight import snippet
 from hub.search.models import SearchCursor
-from hub.search.query import parse_query
+from hub.search.query import ParsedQuery, parse_query
 from hub.search.sources import PendingBatch, register_source
-from messaging.search import user_time_zone
+from messaging.search import Grant, register_result_kind, user_time_zone
 
 SOURCE = "documents"
 KIND = "document"
@@ -149,3 +149,42 @@ def search_documents(member: Member, q: str, *, limit: int = 20) -> list[Documen
             continue
         found.append(DocumentHit(document, snippet(document_text(document), list(parsed.terms))))
     return found
+
+
+class _DocumentReader:
+    """Documents as a kind of ``GET /api/v1/search`` results (``messaging.search``)."""
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+        self.readable = set(access.readable_documents(member).values_list("pk", flat=True))
+
+    def grant(self) -> Grant:
+        others = self._all().exclude(pk__in=self.readable).values_list("pk", flat=True)
+        return Grant(allowed=tuple(acl_key(pk) for pk in sorted(self.readable)), denied=tuple(map(acl_key, others)))
+
+    def _all(self) -> Any:
+        return Document.objects.filter(workspace_id=self.member.workspace_id)
+
+    def results(self, hits: list[Hit], parsed: ParsedQuery) -> dict[str, dict[str, Any]]:
+        rows = Document.objects.in_bulk([h.object_id for h in hits])
+        out = {}
+        for hit in hits:
+            document = rows.get(hit.object_id)
+            if document is None or document.pk not in self.readable or document.deleted_at is not None:
+                continue
+            out[hit.doc_id] = {
+                "kind": KIND,
+                "created_at": document.updated_at.isoformat(),
+                "snippet": snippet(document_text(document), list(parsed.terms)),
+                "score": round(hit.score, 4),
+                "document": {
+                    "document_id": document.pk,
+                    "title": document.title,
+                    "conversation_id": document.conversation_id,
+                    "url": f"/app/w/{document.workspace_id}/d/{document.pk}/",
+                },
+            }
+        return out
+
+
+register_result_kind(KIND, _DocumentReader)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -29,7 +29,7 @@ from django.dispatch import receiver
 from hub.models import Member
 from hub.search import indexer
 from hub.search.analysis import fold
-from hub.search.backend import IndexDoc, Order, SearchFilters, SearchRequest
+from hub.search.backend import Hit, HitPage, IndexDoc, Order, SearchFilters, SearchRequest
 from hub.search.highlight import snippet
 from hub.search.models import SearchCursor
 from hub.search.query import ParsedQuery, parse_query
@@ -232,21 +232,111 @@ def _channels(member: Member, names: Iterable[str]) -> tuple[int, ...]:
     return tuple(sorted(pk for pk, name in named if fold(name) in wanted))
 
 
-def build_filters(member: Member, parsed: ParsedQuery, readable: set[int]) -> SearchFilters:
-    all_ids = list(Conversation.objects.filter(workspace_id=member.workspace_id).values_list("id", flat=True))
-    # The shorter list wins: a manager who reads nearly everything gets a small exclusion mask.
-    # Hits are re-checked against ``readable`` anyway, so a conversation created between these
-    # two reads cannot leak through the mask.
-    unreadable = [c for c in all_ids if c not in readable]
-    allowed: tuple[str, ...] | None = tuple(acl_key(c) for c in readable)
-    denied: tuple[str, ...] = ()
-    if len(unreadable) < len(readable):
-        allowed, denied = None, tuple(acl_key(c) for c in unreadable)
+# --- kinds of results ---------------------------------------------------------------------------
+#
+# Messages, documents and record cards share the workspace's index. Each kind that appears in
+# ``GET /api/v1/search`` registers a ``ResultKind`` (docs_collab and crm_bridge do, from above):
+# per request it says which acl keys the asker holds and turns hits into results, dropping what
+# the asker may no longer read (the index may lag; the database is the truth).
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The acl keys of one kind the asker holds, and the workspace's other keys of that kind
+    (``None`` when they cannot be listed: the whole search then uses an allow-list)."""
+
+    allowed: tuple[str, ...]
+    denied: tuple[str, ...] | None
+
+
+class KindReader(Protocol):
+    def grant(self) -> Grant: ...
+
+    def results(self, hits: list[Hit], parsed: ParsedQuery) -> dict[str, dict[str, Any]]:
+        """doc_id -> result for the hits still readable (and current); others are left out."""
+        ...
+
+
+ResultKind = Callable[[Member], KindReader]  # kind name is the registry key
+_result_kinds: dict[str, ResultKind] = {}
+KINDS = ("message", "document", "record")
+
+
+def register_result_kind(kind: str, reader: ResultKind) -> None:
+    _result_kinds[kind] = reader
+
+
+class _MessageReader:
+    def __init__(self, member: Member) -> None:
+        self.member = member
+        # Ids only: a workspace may have thousands of conversations and this runs per keystroke.
+        self.readable = set(access.readable_conversations(member).values_list("id", flat=True))
+
+    def grant(self) -> Grant:
+        all_ids = Conversation.objects.filter(workspace_id=self.member.workspace_id).values_list("id", flat=True)
+        return Grant(
+            allowed=tuple(acl_key(c) for c in sorted(self.readable)),
+            denied=tuple(acl_key(c) for c in all_ids if c not in self.readable),
+        )
+
+    def results(self, hits: list[Hit], parsed: ParsedQuery) -> dict[str, dict[str, Any]]:
+        rows = Message.objects.select_related("sender", "conversation").in_bulk([h.object_id for h in hits])
+        out = {}
+        for hit in hits:
+            message = rows.get(hit.object_id)
+            # Re-check what the index may not know yet: deleted, no longer readable, or edited
+            # since it was indexed (the old words must not find it; the new ones will once indexed).
+            if (
+                message is None
+                or message.conversation_id not in self.readable
+                or message.deleted_at is not None
+                or message_version(message) != hit.version
+            ):
+                continue
+            conversation = message.conversation
+            out[hit.doc_id] = {
+                "kind": KIND,
+                "message_id": message.pk,
+                "conversation_id": conversation.pk,
+                "conversation_name": conversation.name,
+                "conversation_kind": conversation.kind,
+                "sender_id": message.sender_id,
+                "sender_name": message.sender.name,
+                "created_at": iso(message.created_at),
+                "seq": message.seq,
+                "thread_root_id": message.thread_root_id,
+                "snippet": snippet(message.body, list(parsed.terms)),
+                "score": round(hit.score, 4),
+                # Jump to context: the page of the conversation around this message.
+                "context_url": f"/api/v1/conversations/{conversation.pk}/messages?before={message.seq + 10}&limit=20",
+            }
+        return out
+
+
+register_result_kind(KIND, _MessageReader)
+
+
+def combine_grants(grants: list[Grant]) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """(allowed, denied) for the index. The shorter list wins: a manager who reads nearly
+    everything gets a small exclusion mask — but only when every kind could list what it
+    denies. Hits are re-checked by their kind anyway, so a conversation created between these
+    reads cannot leak through the mask."""
+    allowed = tuple(k for g in grants for k in g.allowed)
+    if any(g.denied is None for g in grants):
+        return allowed, ()
+    denied = tuple(k for g in grants for k in g.denied or ())
+    if len(denied) < len(allowed):
+        return None, denied
+    return allowed, ()
+
+
+def build_filters(member: Member, parsed: ParsedQuery, grants: list[Grant], kinds: tuple[str, ...]) -> SearchFilters:
+    allowed, denied = combine_grants(grants)
     containers = _channels(member, parsed.channels) if parsed.channels else None
     return SearchFilters(
         allowed_acl=allowed,
         denied_acl=denied,
-        kinds=(KIND,),
+        kinds=kinds,
         containers=containers,
         authors=_people(member, parsed.senders) if parsed.senders else None,
         mentions=_people(member, parsed.mentions) if parsed.mentions else None,
@@ -262,57 +352,45 @@ def build_filters(member: Member, parsed: ParsedQuery, readable: set[int]) -> Se
     )
 
 
-def search_messages(member: Member, q: str, *, order: Order = "newest", page: int = 1, limit: int = 20) -> SearchPage:
-    """One page of messages matching ``q`` that ``member`` may read now."""
+def search(
+    member: Member,
+    q: str,
+    *,
+    order: Order = "newest",
+    page: int = 1,
+    limit: int = 20,
+    kinds: tuple[str, ...] | None = None,
+) -> SearchPage:
+    """One page of results matching ``q`` that ``member`` may read now. ``kinds`` (the API's
+    ``types=``) and the query's ``kind:`` operators narrow each other; with neither, messages
+    only (what clients that predate documents and records expect). Kinds nobody registered
+    are left out."""
     parsed = parse_query(q, user_time_zone(member))
+    if parsed.kinds:
+        chosen = sorted(parsed.kinds) if kinds is None else [k for k in kinds if k in parsed.kinds]
+    else:
+        chosen = list(kinds) if kinds is not None else [KIND]
+    wanted = tuple(k for k in chosen if k in _result_kinds)
     indexer.ensure_running()
-    # Ids only: a workspace may have thousands of conversations and this runs per keystroke.
-    readable = set(access.readable_conversations(member).values_list("id", flat=True))
+    readers = {kind: _result_kinds[kind](member) for kind in wanted}
     request = SearchRequest(
         terms=tuple(parsed.terms),
-        filters=build_filters(member, parsed, readable),
+        filters=build_filters(member, parsed, [r.grant() for r in readers.values()], wanted),
         order=order,
         offset=(page - 1) * limit,
         limit=limit,
     )
-    hits = indexer.get_backend().search(member.workspace_id, request)
-    rows = {
-        m.pk: m
-        for m in Message.objects.select_related("sender", "conversation").filter(
-            pk__in=[h.object_id for h in hits.hits]
-        )
-    }
-    results = []
-    for hit in hits.hits:
-        message = rows.get(hit.object_id)
-        # Re-check what the index may not know yet: deleted, no longer readable, or edited
-        # since it was indexed (the old words must not find it; the new ones will once indexed).
-        if (
-            message is None
-            or message.conversation_id not in readable
-            or message.deleted_at is not None
-            or message_version(message) != hit.version
-        ):
-            continue
-        conversation = message.conversation
-        results.append(
-            {
-                "message_id": message.pk,
-                "conversation_id": conversation.pk,
-                "conversation_name": conversation.name,
-                "conversation_kind": conversation.kind,
-                "sender_id": message.sender_id,
-                "sender_name": message.sender.name,
-                "created_at": iso(message.created_at),
-                "seq": message.seq,
-                "thread_root_id": message.thread_root_id,
-                "snippet": snippet(message.body, list(parsed.terms)),
-                "score": round(hit.score, 4),
-                # Jump to context: the page of the conversation around this message.
-                "context_url": f"/api/v1/conversations/{conversation.pk}/messages?before={message.seq + 10}&limit=20",
-            }
-        )
+    hits = indexer.get_backend().search(member.workspace_id, request) if wanted else HitPage()
+    found: dict[str, dict[str, Any]] = {}
+    for kind, reader in readers.items():
+        found.update(reader.results([h for h in hits.hits if h.kind == kind], parsed))
+    results = [found[h.doc_id] for h in hits.hits if h.doc_id in found]
     return SearchPage(results=results, total=hits.total, total_exact=hits.total_exact, page=page, limit=limit)
 
 
-__all__ = ["MessageSource", "register_record_detector", "search_messages"]
+def search_messages(member: Member, q: str, *, order: Order = "newest", page: int = 1, limit: int = 20) -> SearchPage:
+    """One page of messages matching ``q`` that ``member`` may read now."""
+    return search(member, q, order=order, page=page, limit=limit, kinds=(KIND,))
+
+
+__all__ = ["Grant", "MessageSource", "register_record_detector", "register_result_kind", "search", "search_messages"]

@@ -20,9 +20,18 @@ from hub.errors import HubError
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
-OPERATORS = ("from", "in", "before", "after", "on", "has", "is", "mentions")
+OPERATORS = ("from", "in", "before", "after", "on", "has", "is", "mentions", "kind")
 HAS_VALUES = ("file", "link", "record")
 IS_VALUES = ("thread",)
+# kind: what a result is. Chinese names too: the search box is used in both languages.
+KIND_VALUES = {
+    "message": "message",
+    "document": "document",
+    "record": "record",
+    "消息": "message",
+    "文档": "document",
+    "记录": "record",
+}
 # Full-width and typographic quotes people type on Chinese keyboards count as quotes.
 _QUOTES = {'"': '"', "\u201c": "\u201d", "\u300c": "\u300d"}
 _OPERATOR_RE = re.compile(r"^([a-zA-Z_]+):(.*)$", re.DOTALL)
@@ -57,6 +66,7 @@ class ParsedQuery:
     mentions: list[str] = field(default_factory=list)
     has: set[str] = field(default_factory=set)
     is_thread: bool = False
+    kinds: set[str] = field(default_factory=set)  # kind:record — empty: the caller decides
     # Excluded with a leading "-": -from:@张三 -in:#闲聊 -has:file -is:thread -mentions:@me
     not_senders: list[str] = field(default_factory=list)
     not_channels: list[str] = field(default_factory=list)
@@ -188,6 +198,7 @@ def _has_filters(parsed: ParsedQuery) -> bool:
         or parsed.mentions
         or parsed.has
         or parsed.is_thread
+        or parsed.kinds
         or parsed.since
         or parsed.until
     )
@@ -197,6 +208,8 @@ def _apply_operator(parsed: ParsedQuery, name: str, value: str, raw: _Raw, tz: t
     if name not in OPERATORS:
         known = " ".join(f"{op}:" for op in OPERATORS)
         raise QuerySyntaxError(f"unknown operator {name}: — use one of {known}")
+    if raw.negated and name == "kind":
+        raise QuerySyntaxError("-kind: cannot be excluded: name the kinds you want, e.g. kind:message kind:record")
     if raw.negated and name in ("before", "after", "on"):
         raise QuerySyntaxError(f"-{name}: cannot be excluded: use before:/after: for a date range instead")
     value = value.strip()
@@ -216,6 +229,10 @@ def _apply_operator(parsed: ParsedQuery, name: str, value: str, raw: _Raw, tz: t
         if value.lower() not in IS_VALUES:
             raise QuerySyntaxError(f"is:{value} is unknown — use is:thread")
         parsed.is_thread = True
+    elif name == "kind":
+        if value.lower() not in KIND_VALUES:
+            raise QuerySyntaxError(f"kind:{value} is unknown — use kind:message, kind:document or kind:record")
+        parsed.kinds.add(KIND_VALUES[value.lower()])
     else:
         day = parse_date(value, tz, today)
         if name == "before":
@@ -248,6 +265,7 @@ _EXAMPLES = {
     "mentions": "mentions:@me",
     "has": "has:file",
     "is": "is:thread",
+    "kind": "kind:record",
     "before": "before:2026-05-01",
     "after": "after:2026-05-01",
     "on": "on:2026-05-01",
