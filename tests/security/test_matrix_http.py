@@ -299,3 +299,56 @@ def test_ids_of_another_workspace_in_a_request_answer_404(
         raw = re.sub(r'"(\d+)"', r"\1", raw)  # placeholders filled with ids back to numbers
         response = client.generic(method, fill(template), raw, content_type="application/json")
     assert response.status_code == 404, (response.status_code, response.content[:300])
+
+
+# --- ids of an unreadable object of the same workspace inside request bodies ----------------------
+
+# (persona, method, url, body): the persona can use the URL's object but not the one named in
+# the body — a message or an attachment of a conversation they cannot read — and must get 404.
+SMUGGLED = [
+    # A guest replies in the shared channel "under" a message of the private channel.
+    ("guest", "POST", "/api/v1/conversations/{shared}/messages", {"body": "x", "thread_root_id": "{msg_private}"}),
+    # Someone attaches a file uploaded to a conversation they cannot read (it would reappear
+    # in a channel the customer's guest reads).
+    ("member2", "POST", "/api/v1/conversations/{group}/messages", {"body": "x", "attachment_ids": ["{att_private}"]}),
+    ("guest", "POST", "/api/v1/conversations/{shared}/messages", {"body": "x", "attachment_ids": ["{att_private}"]}),
+    # Copying messages one cannot read into the ERP's notes.
+    (
+        "admin",
+        "POST",
+        "/api/v1/records/log",
+        {"source_id": "{source}", "record_type": "customer", "key": "{party}", "message_ids": ["{msg_private}"]},
+    ),
+    # A document placed in a conversation the caller cannot read.
+    ("admin", "POST", "/api/v1/documents", {"workspace_id": "{ws}", "title": "x", "conversation_id": "{private}"}),
+    # Forwarding a message one cannot read.
+    ("admin", "POST", "/api/v1/messages/{msg_private}/forward", {"conversation_id": "{public}"}),
+]
+
+
+@pytest.mark.parametrize(("persona", "method", "template", "body"), SMUGGLED, ids=[f"{s[0]} {s[2]}" for s in SMUGGLED])
+def test_unreadable_objects_named_in_a_body_answer_404(
+    db: Any, matrix_world: MatrixWorld, persona: str, method: str, template: str, body: dict[str, Any]
+) -> None:
+    import json
+    import uuid
+
+    w = matrix_world
+    values = {k: v for k, v in w.ids.items() if isinstance(v, int)}
+
+    def fill(text: str) -> str:
+        return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), text)
+
+    def ids(value: Any, name: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: ids(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [ids(v) for v in value]
+        if isinstance(value, str) and value.startswith("{"):
+            filled = fill(value)
+            return filled if name == "key" else int(filled)  # record keys are strings
+        return value
+
+    raw = json.dumps(ids({**body, "client_id": str(uuid.uuid4())}))
+    response = w.client(persona).generic(method, fill(template), raw, content_type="application/json")
+    assert response.status_code == 404, (response.status_code, response.content[:300])
