@@ -12,6 +12,7 @@ a hostile collaborative-document tree exported to HTML.
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -31,6 +32,8 @@ from hub.rendering import (
 from hub.search.highlight import snippet
 from hub.search.query import TextTerm
 from messaging.blocks import validate_blocks
+from messaging.delivery.compose import Notice, first_line
+from messaging.delivery.robots import request_for
 from tests.security.xss_corpus import SHORT, VECTORS, Vector
 
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster", "srcdoc"}
@@ -205,3 +208,17 @@ def test_document_export_survives_nonsense_numeric_attributes() -> None:
     html = content.to_html(doc)
     assert "<h1>" in html
     assert content.to_markdown(doc)
+
+
+@pytest.mark.parametrize("kind", ["wecom", "dingtalk", "feishu"])
+def test_notification_previews_travel_as_plain_text_only(kind: str) -> None:
+    """Previews (the message's first line) go to phones and chat robots. They are never
+    rendered as HTML or Markdown anywhere: the robots get their *text* message type, so
+    ``[x](javascript:…)`` or ``<img onerror>`` arrives as the characters typed."""
+    for vector in VECTORS:
+        line = first_line(vector.payload)
+        notice = Notice("王小明 在 #销售部 发了消息", line, "/app/w/1/c/2/", "conv-2", 1, "小微 Hub")
+        _, body = request_for(kind, "https://robot.example/hook", "", notice, now=0)
+        assert body.get("msgtype", body.get("msg_type")) == "text"
+        sent = json.dumps(body, ensure_ascii=False)
+        assert "markdown" not in sent and '"html"' not in sent
