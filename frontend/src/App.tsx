@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { ConversationView } from "./components/ConversationView";
 import { SearchBox, SearchPanel } from "./components/Search";
 import { Sidebar } from "./components/Sidebar";
@@ -8,6 +8,10 @@ import { interceptDocLinks, parseDocRoute, usePathname } from "./docs/route";
 import { useClient, useHub, useT } from "./hooks";
 import { LANGS, type Lang } from "./i18n";
 import { NotifyButton, NotifySettings, useNotifySettingsOpen } from "./notify/NotifySettings";
+import { parseRecordsRoute } from "./records/route";
+
+// The records screens are a chunk of their own, fetched on first visit (first-load budget).
+const RecordsScreen = lazy(() => import("./records/RecordsScreen"));
 
 const LANG_NAMES: Record<Lang, string> = { "zh-CN": "中文", en: "EN" };
 
@@ -99,14 +103,16 @@ export function App() {
   const activeId = useHub((s) => s.activeId);
   const searching = useHub((s) => s.search !== null);
   const lang = useHub((s) => s.lang);
-  const docRoute = parseDocRoute(usePathname());
+  const pathname = usePathname();
+  const docRoute = parseDocRoute(pathname);
+  const recordsRoute = parseRecordsRoute(pathname);
   const notifyOpen = useNotifySettingsOpen();
   useEffect(() => {
     document.title = t("appName");
   }, [t, lang]);
   useEffect(interceptDocLinks, []);
   return (
-    <div className="app" data-pane={activeId === null && !searching && !docRoute && !notifyOpen ? "list" : "conversation"}>
+    <div className="app" data-pane={activeId === null && !searching && !docRoute && !recordsRoute && !notifyOpen ? "list" : "conversation"}>
       <Header />
       <ConnectionBanner />
       {me.workspaces.length === 0 ? (
@@ -124,6 +130,10 @@ export function App() {
               </>
             ) : docRoute ? (
               <DocsScreen route={docRoute} />
+            ) : recordsRoute ? (
+              <Suspense fallback={<div className="empty">{t("loading")}</div>}>
+                <RecordsScreen route={recordsRoute} />
+              </Suspense>
             ) : activeId === null ? (
               <div className="empty">{t("pickConversation")}</div>
             ) : (

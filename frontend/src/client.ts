@@ -139,8 +139,11 @@ export interface Route {
 }
 
 export function parseRoute(pathname: string): Route {
-  // /d/ and /d/<id>/ are the documents screens (docs/route.ts); the workspace part is ours.
-  const match = /^\/app\/w\/(\d+)(?:\/c\/(\d+)(?:\/m\/(\d+))?|\/d(?:\/\d+)?)?\/?$/.exec(pathname);
+  // /d/… are the documents screens (docs/route.ts), /r/… the records (records/route.ts) and
+  // /admin/… the admin screens (admin/route.ts); the workspace part is ours.
+  const match = /^\/app\/w\/(\d+)(?:\/c\/(\d+)(?:\/m\/(\d+))?|\/d(?:\/\d+)?|\/r(?:\/[^/]+){0,3}|\/admin(?:\/[^/]+){0,2})?\/?$/.exec(
+    pathname,
+  );
   if (!match) return { workspaceId: null, conversationId: null };
   return {
     workspaceId: Number(match[1]),

@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "c4c7ce17bec7";
-const ASSETS = ["/static/app/assets/DocEditorPage-DYc2GshH.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/main-BUPdhsbJ.js","/static/app/assets/main-Dvjx7lqY.css"];
+const VERSION = "5badaf1e715f";
+const ASSETS = ["/static/app/assets/DocEditorPage-BO4aYqEl.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-B0iKiGd0.js","/static/app/assets/RecordsScreen-C7BGm6QH.css","/static/app/assets/main-B7V39zKE.css","/static/app/assets/main-D-yL6agF.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

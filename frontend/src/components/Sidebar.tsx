@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent, type MouseEvent, type ReactNode } 
 import { api, ApiError } from "../api";
 import { routePath } from "../client";
 import { useClient, useHub, useT } from "../hooks";
+import { WorkspaceNav } from "../records/RecordsLink";
 import type { ConversationSummary } from "../types";
 
 /** Drawn, not an emoji: many Linux and older Android fonts have no 🔒. */
@@ -311,6 +312,7 @@ export function Sidebar() {
         </p>
       )}
       {status === "ready" && mine.length === 0 && <p className="hint">{t("noConversations")}</p>}
+      <WorkspaceNav />
       <Section
         title={t("channels")}
         items={channels}
