@@ -16,7 +16,7 @@ from crm_bridge.models import RecordLink, RecordSnapshot
 from crm_bridge.sources.base import Record
 from hub.search import indexer
 from tests.conftest import Persona, World
-from tests.crm_bridge.chat_fixtures import Erp, channel, erp  # noqa: F401
+from tests.crm_bridge.chat_fixtures import Erp
 
 
 @pytest.fixture(autouse=True)
@@ -59,9 +59,7 @@ def test_records_found_by_chinese_number_and_sku(world: World, erp: Erp, cached:
     assert numbers(world, world.member, "已确认 SO-1002") == ["SO-1002"]  # status label
 
 
-def test_internal_and_staff_only_fields_are_never_indexed(
-    world: World, erp: Erp, cached: list[RecordSnapshot]
-) -> None:
+def test_internal_and_staff_only_fields_are_never_indexed(world: World, erp: Erp, cached: list[RecordSnapshot]) -> None:
     assert numbers(world, world.owner, "让利") == []  # internal notes of the orders
     assert numbers(world, world.owner, "付款慢") == []  # internal notes of the customer
     assert numbers(world, world.owner, "赵顾客") == []  # contacts: public, but staff-only on cards
