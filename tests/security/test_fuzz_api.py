@@ -14,11 +14,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -56,6 +59,20 @@ def fuzz_targets(world: World) -> dict[str, int]:
     }
 
 
+@pytest.fixture
+def wsgi_app() -> Iterator[Any]:
+    """Django's WSGI application, with the per-request connection clean-up switched off as
+    Django's own test client does: at the end of each request it would close the test
+    transaction's connection (on PostgreSQL), and every later request would find no database."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 def _fuzz_operation(operation: Any, token: str, targets: dict[str, int], statuses: Counter[int]) -> None:
     strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
@@ -83,8 +100,8 @@ def _fuzz_operation(operation: Any, token: str, targets: dict[str, int], statuse
     run()
 
 
-def test_no_operation_errors_or_breaks_its_schema(world: World, fuzz_targets: dict[str, int]) -> None:
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+def test_no_operation_errors_or_breaks_its_schema(world: World, fuzz_targets: dict[str, int], wsgi_app: Any) -> None:
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
     failures: list[str] = []
     operations = 0
     statuses: Counter[int] = Counter()
