@@ -352,3 +352,28 @@ def test_unreadable_objects_named_in_a_body_answer_404(
     raw = json.dumps(ids({**body, "client_id": str(uuid.uuid4())}))
     response = w.client(persona).generic(method, fill(template), raw, content_type="application/json")
     assert response.status_code == 404, (response.status_code, response.content[:300])
+
+
+# --- lists answer 200 to many personas: what they hold is the permission -------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "cards", "search"),
+    [
+        ("member", ["C001", "C002"], ["C001", "C002"]),
+        ("guest", ["C001"], ["C001"]),  # their own company only
+        ("other_guest", [], []),
+    ],
+)
+def test_record_lists_hold_only_what_the_persona_may_see(
+    db: Any, matrix_world: MatrixWorld, persona: str, cards: list[str], search: list[str]
+) -> None:
+    w = matrix_world
+    refs = [f"{w.ids['source']}:customer:{w.ids[key]}" for key in ("party", "other_party")]
+    client = w.client(persona)
+    batch = client.get("/api/v1/records/cards", {"workspace": w.ids["ws"], "refs": refs}).json()
+    assert sorted(c["number"] for c in batch["cards"]) == cards
+    # Another company's card is "missing", exactly like a reference to nothing.
+    assert len(batch["missing"]) == 2 - len(cards)
+    found = client.get("/api/v1/records/search", {"workspace": w.ids["ws"], "type": "customer", "q": ""}).json()
+    assert sorted(c["number"] for c in found["cards"]) == search
