@@ -377,3 +377,24 @@ def test_record_lists_hold_only_what_the_persona_may_see(
     assert len(batch["missing"]) == 2 - len(cards)
     found = client.get("/api/v1/records/search", {"workspace": w.ids["ws"], "type": "customer", "q": ""}).json()
     assert sorted(c["number"] for c in found["cards"]) == search
+
+
+@pytest.mark.parametrize("persona", ["owner", "admin", "member", "guest", "other_guest", "bot"])
+def test_conversation_and_document_lists_hold_nothing_unreadable(
+    db: Any, matrix_world: MatrixWorld, persona: str
+) -> None:
+    from tests.security.matrix_rules import READERS
+
+    w = matrix_world
+    client = w.client(persona)
+    kind_of = {w.ids[kind]: kind for kind in READERS}
+    listed = {c["id"] for c in client.get("/api/v1/conversations", {"workspace": w.ids["ws"]}).json()}
+    unreadable = {kind_of[c] for c in listed if c in kind_of and persona not in READERS[kind_of[c]]}
+    assert not unreadable, f"{persona} lists {unreadable}"
+    if persona == "bot":
+        assert listed == {w.ids["botroom"]}
+    docs = {d["id"] for d in client.get("/api/v1/documents", {"workspace": w.ids["ws"]}).json()}
+    expected_docs = {
+        w.ids[d] for d, kind in (("doc_shared", "shared"), ("doc_private", "private")) if persona in READERS[kind]
+    }
+    assert docs & {w.ids["doc_shared"], w.ids["doc_private"]} == expected_docs
