@@ -122,23 +122,39 @@ def pss_bytes(pid: int) -> int:
 
 
 class CpuMeter:
-    """CPU used by a changing set of processes between ``start()`` and ``stop()``, as a share
-    of the whole machine (100 % = every core busy)."""
+    """CPU used by a changing set of processes over a window, as a share of one core per
+    process and of the whole machine (100 % = every core busy).
+
+    The set changes: Django closes a database connection after ``conn_max_age`` (60 s), so
+    PostgreSQL backends end and new ones start within a window. ``sample()`` (call it every
+    second or so) keeps each process's latest CPU time; a process first seen after ``start()``
+    was born in the window and counts from zero. What a backend uses in the last moment
+    before it exits is lost — under a second of a 60-second life."""
 
     def __init__(self) -> None:
-        self.before: dict[int, float] = {}
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
         self.wall0 = 0.0
         self.machine0 = (0.0, 0.0)
 
     def start(self, pids: list[int]) -> None:
-        self.before = {pid: cpu_seconds(pid) for pid in pids}
+        self.first = {pid: cpu_seconds(pid) for pid in pids}
+        self.last = dict(self.first)
         self.wall0 = time.monotonic()
         self.machine0 = machine_busy_seconds()
 
+    def sample(self, pids: list[int]) -> None:
+        for pid in pids:
+            used = cpu_seconds(pid)
+            if used > 0:  # 0: the process is already gone, keep its last sample
+                self.first.setdefault(pid, 0.0)
+                self.last[pid] = used
+
     def stop(self, pids: list[int]) -> tuple[dict[int, float], float]:
-        """Per-pid share of one core (%), and the whole machine's busy share (%)."""
+        """Per-pid share of one core (%) for every process seen, and the machine's busy share."""
+        self.sample(pids)
         wall = max(time.monotonic() - self.wall0, 1e-6)
-        used = {pid: 100 * max(cpu_seconds(pid) - self.before.get(pid, cpu_seconds(pid)), 0.0) / wall for pid in pids}
+        used = {pid: 100 * max(self.last[pid] - self.first[pid], 0.0) / wall for pid in self.first}
         busy1, total1 = machine_busy_seconds()
         busy0, total0 = self.machine0
         machine = 100 * (busy1 - busy0) / max(total1 - total0, 1e-6)
@@ -701,8 +717,8 @@ class LoadRun:
             pids["balancer"] = self.cluster.balancer.pid
         if self.redis.proc is not None:
             pids["redis"] = self.redis.proc.pid
-        for n, pid in enumerate(self.pg_backends()):
-            pids[f"postgres-{n}"] = pid
+        for pid in self.pg_backends():
+            pids[f"postgres-{pid}"] = pid
         return pids
 
     def pg_backends(self) -> list[int]:
@@ -748,11 +764,17 @@ class LoadRun:
         meter = CpuMeter()
         meter.start([*pids.values(), *client_pids])
         started = time.monotonic()
-        await asyncio.sleep(seconds)
+        server_seen = set(pids.values())
+        while (left := started + seconds - time.monotonic()) > 0:
+            await asyncio.sleep(min(1.0, left))
+            current = await asyncio.to_thread(self.server_pids)
+            server_seen |= set(current.values())
+            meter.sample(list(current.values()))
         window = await self.take()
         elapsed = time.monotonic() - started
+        pids = self.server_pids()
         used, machine = meter.stop([*pids.values(), *client_pids])
-        server_cpu = sum(used[p] for p in pids.values()) / NCPU
+        server_cpu = sum(used.get(p, 0.0) for p in server_seen) / NCPU
         client_cpu = [used[p] for p in client_pids]
         other = max(machine - server_cpu - sum(client_cpu) / NCPU, 0.0)
         rss = {name: safe_rss(pid) / 2**20 for name, pid in pids.items() if not name.startswith("postgres")}
