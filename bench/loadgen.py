@@ -276,17 +276,11 @@ def _seed_workspaces(spec: dict[str, Any]) -> dict[str, Any]:
             [ApiToken(user=u, name="load", key_hash=ApiToken.hash_key(k)) for u, k in zip(people, keys, strict=True)]
         )
         staff_ids = [u.pk for u in staff]
+        channels = {"general": staff_ids, "sales": staff_ids[: size // 2], "ops": staff_ids[-(size // 3) :]}
         # (who posts the seeded history, conversation)
         conversations = [
-            (owner_member, messaging_actions.check_create_conversation(owner_member, "public", "general", staff_ids)),
-            (
-                owner_member,
-                messaging_actions.check_create_conversation(owner_member, "public", "sales", staff_ids[: size // 2]),
-            ),
-            (
-                owner_member,
-                messaging_actions.check_create_conversation(owner_member, "public", "ops", staff_ids[-(size // 3) :]),
-            ),
+            (owner_member, messaging_actions.check_create_conversation(owner_member, "public", name, ids))
+            for name, ids in channels.items()
         ]
         shared = messaging_actions.check_create_conversation(owner_member, "private", "客户对接", staff_ids[:4])
         messaging_actions.check_share(owner_member, shared, partner)
