@@ -398,3 +398,38 @@ def test_conversation_and_document_lists_hold_nothing_unreadable(
         w.ids[d] for d, kind in (("doc_shared", "shared"), ("doc_private", "private")) if persona in READERS[kind]
     }
     assert docs & {w.ids["doc_shared"], w.ids["doc_private"]} == expected_docs
+
+
+# --- privilege escalation between roles ------------------------------------------------------------
+
+ESCALATIONS = [
+    # (actor, method, path under /api/v1/workspaces/{ws}, body, status)
+    ("admin", "patch", "/members/{owner}", {"role": "member"}, 403),  # demote the owner
+    ("admin", "patch", "/members/{member2}", {"role": "owner"}, 403),  # make an owner
+    ("admin", "patch", "/members/{admin}", {"role": "owner"}, 403),  # promote oneself
+    ("owner", "patch", "/members/{owner}", {"role": "member"}, 403),  # the last owner steps down
+    ("admin", "post", "/members/{owner}/deactivate", None, 403),
+    ("member", "patch", "/members/{member}", {"role": "admin"}, 403),
+    ("guest", "patch", "/members/{guest}", {"role": "member"}, 403),
+    ("admin", "post", "/invitations", {"role": "owner"}, 422),  # not a role one can invite to
+    # People of another workspace are not members here, whatever the caller's role.
+    ("owner", "patch", "/members/{outsider}", {"role": "member"}, 404),
+    ("owner", "post", "/members/{outsider}/deactivate", None, 404),
+    ("owner", "post", "/members/{outsider}/deactivate-account", None, 404),
+]
+
+
+@pytest.mark.parametrize(
+    ("actor", "method", "path", "body", "status"), ESCALATIONS, ids=[f"{e[0]} {e[2]} {e[3]}" for e in ESCALATIONS]
+)
+def test_roles_cannot_be_escalated(
+    db: Any, matrix_world: MatrixWorld, actor: str, method: str, path: str, body: Any, status: int
+) -> None:
+    w = matrix_world
+
+    def user_id(match: re.Match[str]) -> str:
+        return str(w.user_id(match.group(1)))
+
+    url = f"/api/v1/workspaces/{w.ids['ws']}" + re.sub(r"\{(\w+)\}", user_id, path)
+    response = getattr(w.client(actor), method)(url, body or {}, content_type="application/json")
+    assert response.status_code == status, (response.status_code, response.content[:200])
