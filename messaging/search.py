@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -385,6 +386,11 @@ def search(
     for kind, reader in readers.items():
         found.update(reader.results([h for h in hits.hits if h.kind == kind], parsed))
     results = [found[h.doc_id] for h in hits.hits if h.doc_id in found]
+    if request.order == "newest" or not parsed.positive_terms:
+        # The index orders by whole seconds (a 32-bit column), ties by when a document was
+        # indexed — a thread root re-indexed for its new reply would jump ahead of the reply
+        # sent in the same second. The page is put in exact time order here.
+        results.sort(key=lambda r: datetime.fromisoformat(r["created_at"]), reverse=True)
     return SearchPage(results=results, total=hits.total, total_exact=hits.total_exact, page=page, limit=limit)
 
 
