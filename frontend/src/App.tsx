@@ -9,9 +9,11 @@ import { useClient, useHub, useT } from "./hooks";
 import { LANGS, type Lang } from "./i18n";
 import { NotifyButton, NotifySettings, useNotifySettingsOpen } from "./notify/NotifySettings";
 import { parseRecordsRoute } from "./records/route";
+import { parseAdminRoute } from "./admin/route";
 
 // The records screens are a chunk of their own, fetched on first visit (first-load budget).
 const RecordsScreen = lazy(() => import("./records/RecordsScreen"));
+const AdminScreen = lazy(() => import("./admin/AdminScreen"));
 
 const LANG_NAMES: Record<Lang, string> = { "zh-CN": "中文", en: "EN" };
 
@@ -106,13 +108,14 @@ export function App() {
   const pathname = usePathname();
   const docRoute = parseDocRoute(pathname);
   const recordsRoute = parseRecordsRoute(pathname);
+  const adminRoute = parseAdminRoute(pathname);
   const notifyOpen = useNotifySettingsOpen();
   useEffect(() => {
     document.title = t("appName");
   }, [t, lang]);
   useEffect(interceptDocLinks, []);
   return (
-    <div className="app" data-pane={activeId === null && !searching && !docRoute && !recordsRoute && !notifyOpen ? "list" : "conversation"}>
+    <div className="app" data-pane={activeId === null && !searching && !docRoute && !recordsRoute && !adminRoute && !notifyOpen ? "list" : "conversation"}>
       <Header />
       <ConnectionBanner />
       {me.workspaces.length === 0 ? (
@@ -133,6 +136,10 @@ export function App() {
             ) : recordsRoute ? (
               <Suspense fallback={<div className="empty">{t("loading")}</div>}>
                 <RecordsScreen route={recordsRoute} />
+              </Suspense>
+            ) : adminRoute ? (
+              <Suspense fallback={<div className="empty">{t("loading")}</div>}>
+                <AdminScreen route={adminRoute} />
               </Suspense>
             ) : activeId === null ? (
               <div className="empty">{t("pickConversation")}</div>

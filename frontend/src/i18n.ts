@@ -17,6 +17,9 @@ const en = {
   noConversations: "No conversations yet.",
   noWorkspace: "You are not in any workspace yet. Ask for an invitation link.",
   pickConversation: "Pick a conversation on the left.",
+  // Sidebar entries of the lazily loaded screens (their own strings load with them).
+  navRecords: "Records",
+  navAdmin: "Admin",
   back: "Back",
   loading: "Loading…",
   loadingOlder: "Loading earlier messages…",
@@ -186,6 +189,8 @@ const zh: Record<MessageKey, string> = {
   noConversations: "还没有会话。",
   noWorkspace: "你还没有加入任何工作区，请向管理员索取邀请链接。",
   pickConversation: "请在左侧选择一个会话。",
+  navRecords: "业务记录",
+  navAdmin: "管理",
   back: "返回",
   loading: "加载中…",
   loadingOlder: "正在加载更早的消息…",

@@ -2,9 +2,9 @@
 // themselves are a lazy chunk (RecordsScreen). In the sidebar rather than the header: on a
 // 360 px phone the header is full, and the sidebar is the first pane there.
 
+import { AdminNavItem } from "../admin/AdminLink";
 import { usePathname } from "../docs/route";
-import { useHub } from "../hooks";
-import { useRecordsT } from "./i18n";
+import { useHub, useT } from "../hooks";
 import "./nav.css";
 import { parseRecordsRoute, recordsPath } from "./route";
 
@@ -14,8 +14,9 @@ export function openRecordsPath(path: string): void {
   window.dispatchEvent(new PopStateEvent("popstate"));
 }
 
+/** The workspace's screens beside its conversations: records for everyone, admin for admins. */
 export function WorkspaceNav() {
-  const t = useRecordsT();
+  const t = useT();
   const workspaceId = useHub((s) => s.workspaceId);
   const here = parseRecordsRoute(usePathname()) !== null;
   if (workspaceId === null) return null;
@@ -37,9 +38,10 @@ export function WorkspaceNav() {
           <span className="prefix" aria-hidden="true">
             ▤
           </span>
-          <span className="name">{t("records")}</span>
+          <span className="name">{t("navRecords")}</span>
         </a>
       </li>
+      <AdminNavItem />
     </ul>
   );
 }

@@ -1,0 +1,111 @@
+// HTTP calls of the admin screens: ERP sources (crm_bridge/sources_api.py), imports
+// (crm_bridge/importer/api.py) and watch rules (crm_bridge/rules_api.py). Same conventions as
+// ../api.ts: session cookie, X-CSRFToken on writes, errors as ApiError.
+
+import { ApiError, readCookie } from "../api";
+import type { ImportJob } from "./logic";
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const form = body instanceof FormData;
+  if (method !== "GET") headers["X-CSRFToken"] = readCookie("csrftoken");
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+  const response = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
+  });
+  if (response.status === 204) return undefined as T;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
+  return data as T;
+}
+
+export interface Source {
+  id: number;
+  workspace: number;
+  name: string;
+  kind: "builtin" | "odoo" | "rest" | string;
+  config: Record<string, unknown>;
+  credentials: Record<string, string>;
+  credentials_readable: boolean;
+  is_default: boolean;
+  enabled: boolean;
+  created_at: string;
+  circuit: string | null;
+}
+
+export interface SyncState {
+  record_type: string;
+  last_run_at: string | null;
+  last_success_at: string | null;
+  last_error: string;
+  records_synced: number;
+}
+
+export interface SyncStatus {
+  source_id: number;
+  lag_seconds: number | null;
+  states: SyncState[];
+}
+
+export interface Health {
+  ok: boolean;
+  detail: string;
+  latency_ms: number | null;
+}
+
+export interface SourceWrite {
+  name?: string;
+  config?: Record<string, unknown>;
+  credentials?: Record<string, string>;
+  is_default?: boolean;
+  enabled?: boolean;
+}
+
+export type RuleKind = "stock_below_reorder" | "invoice_overdue" | "large_sales_order";
+
+export interface Rule {
+  id: number;
+  name: string;
+  kind: RuleKind;
+  channel_id: number;
+  source_id: number;
+  days: number;
+  amount: string | null;
+  enabled: boolean;
+  open_alerts: { id: number; number: string; detail: string }[];
+}
+
+export interface RuleWrite {
+  name: string;
+  kind: RuleKind;
+  channel_id: number;
+  days: number;
+  amount: string | null;
+  enabled: boolean;
+}
+
+export const IMPORT_TYPES = ["customers", "suppliers", "products", "stock", "prices"] as const;
+
+export const adminApi = {
+  sources: (workspaceId: number) => call<Source[]>("GET", `/erp/sources?workspace=${workspaceId}`),
+  createSource: (body: SourceWrite & { workspace: number; kind: string }) => call<Source>("POST", "/erp/sources", body),
+  updateSource: (id: number, body: SourceWrite) => call<Source>("PATCH", `/erp/sources/${id}`, body),
+  testSource: (id: number) => call<Health>("POST", `/erp/sources/${id}/test`),
+  syncNow: (id: number) => call<SyncStatus>("POST", `/erp/sources/${id}/sync`),
+  syncStatus: (id: number) => call<SyncStatus>("GET", `/erp/sources/${id}/sync`),
+  startImport: (workspaceId: number, file: File, type: string) => {
+    const form = new FormData();
+    form.set("file", file);
+    form.set("type", type);
+    return call<ImportJob>("POST", `/workspaces/${workspaceId}/erp/imports`, form);
+  },
+  importJob: (workspaceId: number, jobId: number) => call<ImportJob>("GET", `/workspaces/${workspaceId}/erp/imports/${jobId}`),
+  rules: (workspaceId: number) => call<Rule[]>("GET", `/workspaces/${workspaceId}/erp/rules`),
+  createRule: (workspaceId: number, body: RuleWrite) => call<Rule>("POST", `/workspaces/${workspaceId}/erp/rules`, body),
+  updateRule: (workspaceId: number, id: number, body: RuleWrite) =>
+    call<Rule>("PUT", `/workspaces/${workspaceId}/erp/rules/${id}`, body),
+  deleteRule: (workspaceId: number, id: number) => call<void>("DELETE", `/workspaces/${workspaceId}/erp/rules/${id}`),
+};
