@@ -36,7 +36,9 @@ from tests.docs_collab.conftest import make_document
 
 EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "6"))
 
-pytestmark = pytest.mark.django_db(transaction=False)
+# Slow (~90 s): the SQLite pass runs it; the PostgreSQL pass (which skips "slow") would only
+# repeat the same examples against the same views.
+pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.slow]
 
 
 @pytest.fixture

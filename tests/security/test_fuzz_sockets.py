@@ -41,7 +41,8 @@ from tests.docs_collab.conftest import make_document, stored_text, write_text
 from tests.docs_collab.yclient import SocketClient, YPeer
 from tests.messaging.socket_client import Socket, connect, create_conversation, send_http
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow (~50 s): run by the SQLite pass only (see test_fuzz_api.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "6")) * 5
 FUZZ_SETTINGS = settings(
