@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run cluster test lint types migrations-check test-sqlite test-browser test-postgres clean frontend-build frontend-check frontend-check-run
+.PHONY: install run cluster test test-passes lint types migrations-check test-sqlite test-browser test-postgres clean frontend-build frontend-check frontend-check-run
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -75,7 +75,13 @@ frontend-check-run:
 	fi
 
 ## The whole suite: lint, types, migrations, web app, unit + integration + browser on SQLite, then PostgreSQL.
-test: lint types migrations-check frontend-check test-sqlite test-browser test-postgres
+test: lint types migrations-check frontend-check test-passes test-browser
+
+## The SQLite and PostgreSQL passes are independent (own database, own data dir, own Redis
+## prefixes): they run side by side, one per core, each printing its log when it finishes;
+## both must pass.
+test-passes: $(STAMP)
+	$(MAKE) --no-print-directory -j2 -Otarget test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
