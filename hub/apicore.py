@@ -3,6 +3,7 @@ session + CSRF) and the error format ``{"error": {"code", "message"}}``."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -18,6 +19,8 @@ from hub.errors import HubError
 from hub.models import User
 from hub.storage import is_disk_full
 from hub.tokens import user_for_token
+
+logger = logging.getLogger(__name__)
 
 
 class BearerTokenAuth(HttpBearer):
@@ -141,6 +144,8 @@ def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     # condition of the service, not a bug — 503 with a code clients can retry on, instead of
     # an HTML 500. Django's persistent connections re-check their health on the next request,
     # so service resumes by itself when the database is back.
+    # The cause (refused, "too many clients", a restart in progress) is for the operator's log.
+    logger.warning("database unavailable: %s", str(exc).strip()[:300])
     response = error_response(request, 503, "database_unavailable", "the database is unavailable; retry shortly")
     response["Retry-After"] = "5"
     return response
