@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -31,7 +33,7 @@ from crm_bridge import access
 from crm_bridge.cards import _STAFF_ONLY_FIELDS, card_ref, source_label
 from crm_bridge.models import ErpSource, RecordLink, RecordSnapshot
 from crm_bridge.signals import record_changed
-from hub.models import Member
+from hub.models import Member, Workspace
 from hub.search import indexer
 from hub.search.backend import Hit, IndexDoc
 from hub.search.highlight import snippet
@@ -158,9 +160,28 @@ def _on_record_changed(sender: Any, snapshot: RecordSnapshot, **kwargs: Any) -> 
 
 @receiver(post_delete, sender=RecordSnapshot, dispatch_uid="crm_bridge.search.snapshot_deleted")
 def _on_snapshot_deleted(sender: Any, instance: RecordSnapshot, **kwargs: Any) -> None:
-    workspace_id = ErpSource.objects.filter(pk=instance.source_id).values_list("workspace_id", flat=True).first()
-    if workspace_id is not None:  # a whole source deleted: its workspace's rebuild drops them
-        mark_changed(workspace_id, SOURCE, instance.pk)
+    workspace_id = _workspace_of_source(instance.source_id)
+    if workspace_id is not None:
+        snapshot_id = instance.pk
+        # After commit: inside a cascade (a source or a whole workspace deleted) a counter row
+        # written now could point at a workspace that is gone when the transaction commits.
+        transaction.on_commit(lambda: _queue_deletion(workspace_id, snapshot_id))
+
+
+@lru_cache(maxsize=1024)
+def _workspace_of_source(source_id: int) -> int | None:
+    # A source never changes workspace; a cascade deletes thousands of snapshots of one source.
+    return ErpSource.objects.filter(pk=source_id).values_list("workspace_id", flat=True).first()
+
+
+def _queue_deletion(workspace_id: int, snapshot_id: int) -> None:
+    if not Workspace.objects.filter(pk=workspace_id).exists():
+        return  # the workspace went too (its index directory is dropped with it)
+    try:
+        mark_changed(workspace_id, SOURCE, snapshot_id)
+    except IntegrityError:
+        return  # deleted meanwhile: nothing left to search
+    indexer.wake()
 
 
 # --- has:record ----------------------------------------------------------------------------------

@@ -83,9 +83,16 @@ def test_a_changed_record_is_reindexed_and_a_deleted_one_vanishes(
     cache(erp, django_capture_on_commit_callbacks, replace(erp.so_rival, title="加急订单", version="2"))
     assert numbers(world, world.member, "加急") == ["SO-1002"]
     assert numbers(world, world.member, "东方茶行 SO-1002") == ["SO-1002"]  # counterparty unchanged
-    RecordSnapshot.objects.filter(number="SO-1002").delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        RecordSnapshot.objects.filter(number="SO-1002").delete()
     indexer.index_pending()
     assert "record:" + str(cached[1].pk) not in indexer.get_backend().doc_versions(world.workspace.pk)
+    assert indexer.check_workspace(world.workspace.pk).ok
+    # A whole source deleted (its snapshots cascade): its records leave the index too.
+    with django_capture_on_commit_callbacks(execute=True):
+        erp.source.delete()
+    indexer.index_pending()
+    assert not [d for d in indexer.get_backend().doc_versions(world.workspace.pk) if d.startswith("record:")]
     assert indexer.check_workspace(world.workspace.pk).ok
 
 
