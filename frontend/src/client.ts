@@ -27,6 +27,7 @@ import {
 } from "./store";
 import type { Attachment, ConversationSummary, HubEvent, Me, Message, PendingMessage, Person, SearchResult } from "./types";
 import { handleCrmEvent } from "./crm/cardStore";
+import { handleCommandReply } from "./crm/lateReplies";
 
 export const PAGE_SIZE = 50;
 /** A jump to a message further back than this many seqs loads a window around it instead of
@@ -918,6 +919,11 @@ export class HubClient {
     if (type === "read.updated") {
       const convId = Number(frame.conversation_id);
       if (convId) this.set({ readVersion: { ...this.state.readVersion, [convId]: (this.state.readVersion[convId] ?? 0) + 1 } });
+      return;
+    }
+    if (type === "command.reply") {
+      // An external slash command's late answer, for this person only (crm/lateReplies.ts).
+      handleCommandReply(frame);
       return;
     }
     if (type === "conversation.added" || type === "conversation.removed") {

@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "c21886ef5afc";
-const ASSETS = ["/static/app/assets/AdminScreen-BxzjW9eE.css","/static/app/assets/AdminScreen-ByDE2IH-.js","/static/app/assets/DocEditorPage-BoBBEwrr.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-6vJRm1x-.js","/static/app/assets/RecordsScreen-C7BGm6QH.css","/static/app/assets/main-B7V39zKE.css","/static/app/assets/main-CeC-MxDF.js"];
+const VERSION = "c995a133e5ca";
+const ASSETS = ["/static/app/assets/AdminScreen-B0w3OAX2.js","/static/app/assets/AdminScreen-CZAMLt8i.css","/static/app/assets/DocEditorPage-D0pYZNTL.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/RecordsScreen-PoN4MDaL.js","/static/app/assets/main-B7V39zKE.css","/static/app/assets/main-CmFhhm4N.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

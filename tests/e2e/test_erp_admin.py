@@ -159,6 +159,35 @@ def test_watch_rules_create_edit_delete(new_context: Any, admin_ws: dict[str, in
     expect(page.get_by_text("还没有预警规则。")).to_be_visible()
 
 
+def test_workspace_usage_retention_and_export(new_context: Any, server: Server, admin_ws: dict[str, int]) -> None:
+    page = admin_page(new_context, admin_ws)
+    page.get_by_test_id("admin-tab-workspace").click()
+    usage = page.get_by_test_id("usage")
+    expect(usage).to_contain_text("存储空间")
+    expect(usage).to_contain_text("已用 2（不限）")  # Alice and Bob, no member quota
+
+    retention = page.get_by_role("form", name="消息保留")
+    retention.get_by_label("消息保留天数").fill("0")
+    retention.get_by_role("button", name="保存").click()
+    expect(page.get_by_test_id("retention-notice")).to_have_text("请输入 1 到 36500 的整数天数，或留空。")
+    retention.get_by_label("消息保留天数").fill("90")
+    retention.get_by_role("button", name="保存").click()
+    expect(page.get_by_test_id("retention-notice")).to_have_text("已保存。")
+    page.reload()
+    expect(page.get_by_label("消息保留天数")).to_have_value("90")
+
+    page.get_by_role("button", name="导出整个工作区").click()
+    job = page.get_by_test_id("export-job").first
+    expect(job).to_have_attribute("data-state", "queued")
+    expect(job.get_by_role("progressbar", name="导出进度")).to_be_visible()
+    run_worker(server)
+    expect(job).to_have_attribute("data-state", "done", timeout=30_000)
+    expect(job).to_contain_text("已完成")
+    with page.expect_download() as download:
+        job.get_by_test_id("export-download").click()
+    assert download.value.suggested_filename.endswith(".zip")
+
+
 def test_members_get_no_admin_screens(new_context: Any, admin_ws: dict[str, int]) -> None:
     page = new_context(locale="en-US").new_page()
     sign_in(page, "bob@e2e.test", f"/app/w/{admin_ws['workspace']}/")

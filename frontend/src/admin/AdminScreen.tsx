@@ -1,6 +1,7 @@
-// The admin area (a lazy chunk): ERP sources, imports and watch rules, one section at a
-// time behind a row of links. Owners and admins only — the server refuses everyone else,
-// and the screen says so instead of showing forms that would fail.
+// The admin area (a lazy chunk): ERP sources, imports, watch rules and the workspace's usage,
+// retention and export, one section at a time behind a row of links. Owners and admins
+// only — the server refuses everyone else, and the screen says so instead of showing forms
+// that would fail.
 
 import { useClient, useHub } from "../hooks";
 import "./admin.css";
@@ -9,6 +10,7 @@ import { useAdminT } from "./i18n";
 import { ImportPanel } from "./ImportPanel";
 import { adminPath, isAdminRole, openAdminPath, SECTIONS, type AdminRoute } from "./route";
 import { WatchRules } from "./WatchRules";
+import { WorkspacePanel } from "./WorkspacePanel";
 
 export default function AdminScreen({ route }: { route: AdminRoute }) {
   const t = useAdminT();
@@ -33,7 +35,7 @@ export default function AdminScreen({ route }: { route: AdminRoute }) {
         </p>
       ) : (
         <div className="admin-body">
-          <nav className="record-types admin-tabs" aria-label={t("sections")}>
+          <nav className="admin-tabs" aria-label={t("sections")}>
             {SECTIONS.map((section) => (
               <a
                 key={section}
@@ -53,6 +55,7 @@ export default function AdminScreen({ route }: { route: AdminRoute }) {
           {route.section === "erp" && <ErpSources workspaceId={route.workspaceId} />}
           {route.section === "import" && <ImportPanel workspaceId={route.workspaceId} />}
           {route.section === "rules" && <WatchRules workspaceId={route.workspaceId} />}
+          {route.section === "workspace" && <WorkspacePanel workspaceId={route.workspaceId} />}
         </div>
       )}
     </section>

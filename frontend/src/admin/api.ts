@@ -87,6 +87,29 @@ export interface RuleWrite {
   enabled: boolean;
 }
 
+/** GET/PATCH /api/v1/workspaces/{ws}/policy (hub/policy/schemas.py). */
+export interface Policy {
+  retention_days: number | null;
+  storage_quota_bytes: number | null;
+  storage_used_bytes: number;
+  member_quota: number | null;
+  member_count: number;
+  last_retention_at: string | null;
+}
+
+/** /api/v1/workspaces/{ws}/exports (hub/portability/schemas.py). */
+export interface ExportJob {
+  id: number;
+  status: "queued" | "running" | "done" | "failed" | string;
+  done: number;
+  total: number;
+  size: number;
+  error: string;
+  created_at: string;
+  finished_at: string | null;
+  download_url: string | null;
+}
+
 export const IMPORT_TYPES = ["customers", "suppliers", "products", "stock", "prices"] as const;
 
 export const adminApi = {
@@ -103,6 +126,12 @@ export const adminApi = {
     return call<ImportJob>("POST", `/workspaces/${workspaceId}/erp/imports`, form);
   },
   importJob: (workspaceId: number, jobId: number) => call<ImportJob>("GET", `/workspaces/${workspaceId}/erp/imports/${jobId}`),
+  policy: (workspaceId: number) => call<Policy>("GET", `/workspaces/${workspaceId}/policy`),
+  setRetention: (workspaceId: number, retentionDays: number | null) =>
+    call<Policy>("PATCH", `/workspaces/${workspaceId}/policy`, { retention_days: retentionDays }),
+  exports: (workspaceId: number) => call<ExportJob[]>("GET", `/workspaces/${workspaceId}/exports`),
+  startExport: (workspaceId: number) => call<ExportJob>("POST", `/workspaces/${workspaceId}/exports`),
+  exportJob: (workspaceId: number, id: number) => call<ExportJob>("GET", `/workspaces/${workspaceId}/exports/${id}`),
   rules: (workspaceId: number) => call<Rule[]>("GET", `/workspaces/${workspaceId}/erp/rules`),
   createRule: (workspaceId: number, body: RuleWrite) => call<Rule>("POST", `/workspaces/${workspaceId}/erp/rules`, body),
   updateRule: (workspaceId: number, id: number, body: RuleWrite) =>

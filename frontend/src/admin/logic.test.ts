@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { credentialsPatch, isFinished, lagParts, parseConfig, pollDelay, progressValue, type ImportJob } from "./logic";
+import {
+  credentialsPatch,
+  formatBytes,
+  isFinished,
+  lagParts,
+  parseConfig,
+  parseRetention,
+  pollDelay,
+  progressValue,
+  usedPercent,
+  type ImportJob,
+} from "./logic";
 import { adminPath, isAdminRole, parseAdminRoute } from "./route";
 
 function job(over: Partial<ImportJob>): ImportJob {
@@ -65,5 +76,27 @@ describe("admin routes", () => {
     expect(isAdminRole("admin")).toBe(true);
     expect(isAdminRole("member")).toBe(false);
     expect(isAdminRole("guest")).toBe(false);
+  });
+});
+
+describe("workspace usage and retention", () => {
+  it("formats storage in binary units", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(1536)).toBe("1.5 KB");
+    expect(formatBytes(50 * 1024 * 1024)).toBe("50 MB");
+  });
+
+  it("computes the share of a quota, none when unlimited", () => {
+    expect(usedPercent(5, null)).toBeNull();
+    expect(usedPercent(25, 100)).toBe(25);
+    expect(usedPercent(300, 100)).toBe(100);
+  });
+
+  it("reads retention days: empty keeps forever, out of range is refused", () => {
+    expect(parseRetention("")).toBeNull();
+    expect(parseRetention(" 90 ")).toBe(90);
+    expect(parseRetention("0")).toBeUndefined();
+    expect(parseRetention("1.5")).toBeUndefined();
+    expect(parseRetention("40000")).toBeUndefined();
   });
 });

@@ -76,3 +76,32 @@ export function lagParts(seconds: number | null): { n: number; unit: "s" | "min"
   if (s < 86400) return { n: Math.floor(s / 3600), unit: "h" };
   return { n: Math.floor(s / 86400), unit: "d" };
 }
+
+/** 1536 → "1.5 KB": storage figures for people (binary units, one decimal under 10). */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = unit === 0 || value >= 10 ? Math.round(value).toString() : value.toFixed(1);
+  return `${shown} ${units[unit]}`;
+}
+
+/** Share of a quota used, 0–100; null when there is no quota (unlimited). */
+export function usedPercent(used: number, quota: number | null): number | null {
+  if (quota === null || quota <= 0) return null;
+  return Math.min(100, Math.round((used / quota) * 100));
+}
+
+/** The retention field's text as the API's value: empty = keep forever (null); else whole
+ *  days within the server's range (hub/policy/actions.py), or undefined when invalid. */
+export function parseRetention(text: string): number | null | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "") return null;
+  if (!/^\d+$/.test(trimmed)) return undefined;
+  const days = Number(trimmed);
+  return days >= 1 && days <= 36500 ? days : undefined;
+}

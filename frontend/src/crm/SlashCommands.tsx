@@ -8,6 +8,7 @@ import type { Lang } from "../i18n";
 import { translate } from "../i18n";
 import { type CommandResult, crmApi, type Suggestion } from "./api";
 import { completeArgument, parseCommand } from "./cardLogic";
+import { onCommandReply } from "./lateReplies";
 import { BlockList } from "./MessageBlocks";
 
 interface Reply {
@@ -63,6 +64,17 @@ export function useSlashCommands(opts: {
     }, 120);
     return () => window.clearTimeout(timer);
   }, [conversationId, text, typing]);
+
+  // Late replies of external commands (command.reply frames) join the same list. Only the
+  // conversation's main composer takes them, so a reply does not show twice beside a thread.
+  useEffect(() => {
+    if (threadRootId !== null) return;
+    return onCommandReply(conversationId, (late) => {
+      const command = `/${late.command}`;
+      const result: CommandResult = { command, visibility: "ephemeral", text: late.text, html: late.html, blocks: late.blocks, message: null };
+      setReplies((list) => [...list.slice(-2), { key: newClientId(), command, result }]);
+    });
+  }, [conversationId, threadRootId]);
 
   const open = typing && suggestions.length > 0 && dismissedFor !== text;
   const choose = (suggestion: Suggestion) => {
