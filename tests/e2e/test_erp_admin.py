@@ -1,10 +1,12 @@
 """The ERP admin screens in a real browser: the sources list with masked, write-only
 credentials, test connection and sync now; a CSV import with its progress bar and per-row
-error report; watch rules created, edited and deleted; members get no admin screens."""
+error report; watch rules created, edited and deleted; bots and incoming webhooks with their
+credentials shown once; workspace usage, retention and export; members get no admin screens."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -186,6 +188,43 @@ def test_workspace_usage_retention_and_export(new_context: Any, server: Server, 
     with page.expect_download() as download:
         job.get_by_test_id("export-download").click()
     assert download.value.suggested_filename.endswith(".zip")
+
+
+def test_bots_and_incoming_webhooks(new_context: Any, admin_ws: dict[str, int]) -> None:
+    page = admin_page(new_context, admin_ws)
+    page.get_by_test_id("admin-tab-integrations").click()
+
+    # A bot's token is shown once, replaced by "new token", gone when deactivated.
+    bots = page.get_by_role("article", name="机器人")
+    bots.get_by_label("机器人名称").fill("部署机器人")
+    bots.get_by_role("button", name="添加机器人").click()
+    bot = bots.get_by_test_id("bot").filter(has_text="部署机器人")
+    token = bot.get_by_test_id("bot-token")
+    expect(token).not_to_have_value("")
+    first = token.input_value()
+    bot.get_by_role("button", name="重新生成令牌").click()
+    expect(token).not_to_have_value(first)
+    page.once("dialog", lambda dialog: dialog.accept())
+    bot.get_by_role("button", name="停用").click()
+    expect(bot).to_contain_text("已停用")
+    expect(bot.get_by_test_id("bot-token")).to_have_count(0)
+
+    # A DingTalk webhook in #预警: URL and signing secret shown once, listed, revoked.
+    hooks = page.get_by_role("article", name="传入 Webhook")
+    hooks.get_by_label("会话").select_option(str(admin_ws["alerts"]))
+    expect(hooks).to_contain_text("这个会话还没有 Webhook。")
+    hooks.get_by_label("格式").select_option("dingtalk")
+    hooks.get_by_label("发送者名称").fill("监控")
+    hooks.get_by_role("button", name="添加 Webhook").click()
+    expect(hooks.get_by_test_id("webhook-url")).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/"))
+    expect(hooks.get_by_test_id("webhook-secret")).not_to_have_value("")
+    hook = hooks.get_by_test_id("webhook").filter(has_text="监控")
+    expect(hook).to_contain_text("从未使用")
+    page.reload()
+    expect(page.get_by_test_id("webhook-url")).to_have_count(0)  # never shown again
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("webhook").filter(has_text="监控").get_by_role("button", name="撤销").click()
+    expect(page.get_by_test_id("webhook")).to_have_count(0)
 
 
 def test_members_get_no_admin_screens(new_context: Any, admin_ws: dict[str, int]) -> None:

@@ -1,13 +1,13 @@
-// The admin area (a lazy chunk): ERP sources, imports, watch rules and the workspace's usage,
-// retention and export, one section at a time behind a row of links. Owners and admins
-// only — the server refuses everyone else, and the screen says so instead of showing forms
-// that would fail.
-
+// The admin area (a lazy chunk): ERP sources, imports, watch rules, integrations (bots,
+// incoming webhooks) and the workspace's usage, retention and export, one section at a time
+// behind a row of links. Owners and admins only — the server refuses everyone else, and the
+// screen says so instead of showing forms that would fail.
 import { useClient, useHub } from "../hooks";
 import "./admin.css";
 import { ErpSources } from "./ErpSources";
 import { useAdminT } from "./i18n";
 import { ImportPanel } from "./ImportPanel";
+import { Integrations } from "./Integrations";
 import { adminPath, isAdminRole, openAdminPath, SECTIONS, type AdminRoute } from "./route";
 import { WatchRules } from "./WatchRules";
 import { WorkspacePanel } from "./WorkspacePanel";
@@ -55,6 +55,7 @@ export default function AdminScreen({ route }: { route: AdminRoute }) {
           {route.section === "erp" && <ErpSources workspaceId={route.workspaceId} />}
           {route.section === "import" && <ImportPanel workspaceId={route.workspaceId} />}
           {route.section === "rules" && <WatchRules workspaceId={route.workspaceId} />}
+          {route.section === "integrations" && <Integrations workspaceId={route.workspaceId} />}
           {route.section === "workspace" && <WorkspacePanel workspaceId={route.workspaceId} />}
         </div>
       )}

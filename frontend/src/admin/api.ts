@@ -110,6 +110,27 @@ export interface ExportJob {
   download_url: string | null;
 }
 
+export const WEBHOOK_KINDS = ["slack", "mattermost", "dingtalk", "wecom", "feishu"] as const;
+export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
+
+/** messaging/integrations/schemas.py */
+export interface Webhook {
+  id: number;
+  kind: WebhookKind;
+  name: string;
+  conversation_id: number;
+  signed: boolean;
+  keywords: string[];
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface Bot {
+  id: number;
+  name: string;
+  active: boolean;
+}
+
 export const IMPORT_TYPES = ["customers", "suppliers", "products", "stock", "prices"] as const;
 
 export const adminApi = {
@@ -132,6 +153,15 @@ export const adminApi = {
   exports: (workspaceId: number) => call<ExportJob[]>("GET", `/workspaces/${workspaceId}/exports`),
   startExport: (workspaceId: number) => call<ExportJob>("POST", `/workspaces/${workspaceId}/exports`),
   exportJob: (workspaceId: number, id: number) => call<ExportJob>("GET", `/workspaces/${workspaceId}/exports/${id}`),
+  webhooks: (conversationId: number) =>
+    call<{ webhooks: Webhook[] }>("GET", `/conversations/${conversationId}/webhooks`),
+  createWebhook: (conversationId: number, kind: WebhookKind, name: string) =>
+    call<Webhook & { url: string; secret: string | null }>("POST", `/conversations/${conversationId}/webhooks`, { kind, name }),
+  revokeWebhook: (id: number) => call<void>("DELETE", `/webhooks/${id}`),
+  bots: (workspaceId: number) => call<{ bots: Bot[] }>("GET", `/workspaces/${workspaceId}/bots`),
+  createBot: (workspaceId: number, name: string) => call<Bot & { token: string }>("POST", `/workspaces/${workspaceId}/bots`, { name }),
+  rotateBot: (workspaceId: number, id: number) => call<Bot & { token: string }>("POST", `/workspaces/${workspaceId}/bots/${id}/token`),
+  deactivateBot: (workspaceId: number, id: number) => call<void>("DELETE", `/workspaces/${workspaceId}/bots/${id}`),
   rules: (workspaceId: number) => call<Rule[]>("GET", `/workspaces/${workspaceId}/erp/rules`),
   createRule: (workspaceId: number, body: RuleWrite) => call<Rule>("POST", `/workspaces/${workspaceId}/erp/rules`, body),
   updateRule: (workspaceId: number, id: number, body: RuleWrite) =>

@@ -1,7 +1,7 @@
 // Admin routes: /app/w/<ws>/admin/ (ERP sources), /app/w/<ws>/admin/<section>/. The
 // conversation router (client.ts) owns the workspace part; these screens follow the location.
 
-export const SECTIONS = ["erp", "import", "rules", "workspace"] as const;
+export const SECTIONS = ["erp", "import", "rules", "integrations", "workspace"] as const;
 export type Section = (typeof SECTIONS)[number];
 export type AdminRoute = { workspaceId: number; section: Section };
 
