@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "287c8cbdba81";
-const ASSETS = ["/static/app/assets/AdminScreen-CwICunKg.css","/static/app/assets/AdminScreen-Q3Q5gfMB.js","/static/app/assets/DocEditorPage-BFwZX8nK.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/RecordsScreen-gT6NDAzS.js","/static/app/assets/main-B7V39zKE.css","/static/app/assets/main-uzmahitj.js"];
+const VERSION = "66a59f580194";
+const ASSETS = ["/static/app/assets/AdminScreen-CMyrVbZ7.js","/static/app/assets/AdminScreen-uIpKoD3U.css","/static/app/assets/DocEditorPage-B1CnWbDb.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-CePQiuLK.js","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/main-B7V39zKE.css","/static/app/assets/main-D4POR9jh.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

@@ -1,36 +1,46 @@
-// Integrations: the workspace's bots (create — token shown once —, new token, deactivate)
-// and the incoming webhooks of a conversation (create by kind — URL and secret shown once —,
-// list, revoke). Credentials are never listed again: the API returns them only on creation.
-
+// Integrations: the workspace's bots (create — token shown once —, new token, deactivate),
+// their outgoing event subscriptions (Subscriptions.tsx), and the incoming webhooks of a
+// conversation (create by kind — URL and secret shown once —, list, revoke). Credentials
+// are never listed again: the API returns them only on creation.
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { ApiError } from "../api";
 import { useHub } from "../hooks";
 import { adminApi, WEBHOOK_KINDS, type Bot, type Webhook, type WebhookKind } from "./api";
 import { useAdminT } from "./i18n";
 import { SecretOnce } from "./SecretOnce";
+import { Subscriptions } from "./Subscriptions";
 
 function message(err: unknown, fallback: string): string {
   return err instanceof ApiError ? err.message : fallback;
 }
 
 export function Integrations({ workspaceId }: { workspaceId: number }) {
+  // The bots list feeds the subscriptions form (a subscription sends as one of them).
+  const [bots, setBots] = useState<Bot[]>([]);
   return (
     <section className="admin-section">
-      <Bots workspaceId={workspaceId} />
+      <Bots workspaceId={workspaceId} onLoaded={setBots} />
+      <Subscriptions workspaceId={workspaceId} bots={bots} />
       <Webhooks />
     </section>
   );
 }
 
-function Bots({ workspaceId }: { workspaceId: number }) {
+function Bots({ workspaceId, onLoaded }: { workspaceId: number; onLoaded: (bots: Bot[]) => void }) {
   const t = useAdminT();
   const [bots, setBots] = useState<Bot[] | null>(null);
   const [name, setName] = useState("");
   const [issued, setIssued] = useState<{ botId: number; token: string } | null>(null);
   const [error, setError] = useState("");
   const load = useCallback(() => {
-    adminApi.bots(workspaceId).then((r) => setBots(r.bots), (err: unknown) => setError(message(err, t("error"))));
-  }, [workspaceId, t]);
+    adminApi.bots(workspaceId).then(
+      (r) => {
+        setBots(r.bots);
+        onLoaded(r.bots);
+      },
+      (err: unknown) => setError(message(err, t("error"))),
+    );
+  }, [workspaceId, t, onLoaded]);
   useEffect(load, [load]);
   const act = async (action: () => Promise<void>) => {
     setError("");

@@ -131,6 +131,33 @@ export interface Bot {
   active: boolean;
 }
 
+export const EVENT_TYPES = ["message", "app_mention", "reaction", "member_joined"] as const;
+
+export interface Subscription {
+  id: number;
+  bot_user_id: number;
+  url: string;
+  events: string[];
+  active: boolean;
+  failure_streak: number;
+  disabled_at: string | null;
+  disabled_reason: string;
+  created_at: string;
+}
+
+export interface Delivery {
+  id: number;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string;
+  created_at: string;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+}
+
 export const IMPORT_TYPES = ["customers", "suppliers", "products", "stock", "prices"] as const;
 
 export const adminApi = {
@@ -162,6 +189,14 @@ export const adminApi = {
   createBot: (workspaceId: number, name: string) => call<Bot & { token: string }>("POST", `/workspaces/${workspaceId}/bots`, { name }),
   rotateBot: (workspaceId: number, id: number) => call<Bot & { token: string }>("POST", `/workspaces/${workspaceId}/bots/${id}/token`),
   deactivateBot: (workspaceId: number, id: number) => call<void>("DELETE", `/workspaces/${workspaceId}/bots/${id}`),
+  subscriptions: (workspaceId: number) =>
+    call<{ subscriptions: Subscription[] }>("GET", `/workspaces/${workspaceId}/subscriptions`),
+  createSubscription: (workspaceId: number, botId: number, url: string, events: string[]) =>
+    call<Subscription & { secret: string }>("POST", `/workspaces/${workspaceId}/bots/${botId}/subscriptions`, { url, events }),
+  setSubscriptionActive: (id: number, active: boolean) =>
+    call<Subscription>("POST", `/subscriptions/${id}/${active ? "enable" : "disable"}`),
+  deleteSubscription: (id: number) => call<void>("DELETE", `/subscriptions/${id}`),
+  deliveries: (id: number) => call<{ deliveries: Delivery[] }>("GET", `/subscriptions/${id}/deliveries?limit=50`),
   rules: (workspaceId: number) => call<Rule[]>("GET", `/workspaces/${workspaceId}/erp/rules`),
   createRule: (workspaceId: number, body: RuleWrite) => call<Rule>("POST", `/workspaces/${workspaceId}/erp/rules`, body),
   updateRule: (workspaceId: number, id: number, body: RuleWrite) =>
