@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "66a59f580194";
-const ASSETS = ["/static/app/assets/AdminScreen-CMyrVbZ7.js","/static/app/assets/AdminScreen-uIpKoD3U.css","/static/app/assets/DocEditorPage-B1CnWbDb.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-CePQiuLK.js","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/main-B7V39zKE.css","/static/app/assets/main-D4POR9jh.js"];
+const VERSION = "1735d3c41ddf";
+const ASSETS = ["/static/app/assets/AdminScreen-DEbbygmh.js","/static/app/assets/AdminScreen-uIpKoD3U.css","/static/app/assets/DocEditorPage-DZNtLSJX.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/RecordsScreen-D1t97ZOo.js","/static/app/assets/main-B7V39zKE.css","/static/app/assets/main-qCnUej-p.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

@@ -220,6 +220,16 @@ def test_bots_and_incoming_webhooks(new_context: Any, admin_ws: dict[str, int]) 
     sub.get_by_role("button", name="启用").click()
     expect(sub.get_by_role("button", name="停用")).to_be_visible()
 
+    # An external slash command sent as the bot: token and signing secret shown once.
+    commands = page.get_by_role("article", name="应用斜杠命令")
+    commands.get_by_label("命令（不含 /）").fill("deploy")
+    commands.get_by_label("你的应用地址").fill("https://1.2.3.4/commands/deploy")
+    commands.get_by_label("说明").fill("部署到生产环境")
+    commands.get_by_role("button", name="添加命令").click()
+    expect(commands.get_by_test_id("app-command").filter(has_text="/deploy")).to_contain_text("部署到生产环境")
+    expect(commands.get_by_test_id("command-token")).not_to_have_value("")
+    expect(commands.get_by_test_id("command-secret")).not_to_have_value("")
+
     page.once("dialog", lambda dialog: dialog.accept())
     bot.get_by_role("button", name="停用").click()
     expect(bot).to_contain_text("已停用")

@@ -1,7 +1,8 @@
-// The admin area (a lazy chunk): ERP sources, imports, watch rules, integrations (bots,
-// incoming webhooks) and the workspace's usage, retention and export, one section at a time
-// behind a row of links. Owners and admins only — the server refuses everyone else, and the
-// screen says so instead of showing forms that would fail.
+// The admin area (a lazy chunk): ERP sources, imports, watch rules, integrations (bots, event
+// subscriptions, app commands, incoming webhooks) and the workspace's usage, retention and
+// export, one section at a time behind a row of links. Owners and admins only — the server
+// refuses everyone else, and the screen says so instead of showing forms that would fail.
+
 import { useClient, useHub } from "../hooks";
 import "./admin.css";
 import { ErpSources } from "./ErpSources";

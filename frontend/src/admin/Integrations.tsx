@@ -1,12 +1,15 @@
 // Integrations: the workspace's bots (create — token shown once —, new token, deactivate),
-// their outgoing event subscriptions (Subscriptions.tsx), and the incoming webhooks of a
-// conversation (create by kind — URL and secret shown once —, list, revoke). Credentials
-// are never listed again: the API returns them only on creation.
+// their outgoing event subscriptions (Subscriptions.tsx) and slash commands
+// (AppCommands.tsx), and the incoming webhooks of a conversation (create by kind — URL and
+// secret shown once —, list, revoke). Credentials are never listed again: the API returns
+// them only on creation.
+
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { ApiError } from "../api";
 import { useHub } from "../hooks";
 import { adminApi, WEBHOOK_KINDS, type Bot, type Webhook, type WebhookKind } from "./api";
 import { useAdminT } from "./i18n";
+import { AppCommands } from "./AppCommands";
 import { SecretOnce } from "./SecretOnce";
 import { Subscriptions } from "./Subscriptions";
 
@@ -21,6 +24,7 @@ export function Integrations({ workspaceId }: { workspaceId: number }) {
     <section className="admin-section">
       <Bots workspaceId={workspaceId} onLoaded={setBots} />
       <Subscriptions workspaceId={workspaceId} bots={bots} />
+      <AppCommands workspaceId={workspaceId} bots={bots} />
       <Webhooks />
     </section>
   );

@@ -158,6 +158,16 @@ export interface Delivery {
   delivered_at: string | null;
 }
 
+export interface AppCommand {
+  id: number;
+  bot_user_id: number;
+  name: string;
+  url: string;
+  usage: string;
+  description: string;
+  created_at: string;
+}
+
 export const IMPORT_TYPES = ["customers", "suppliers", "products", "stock", "prices"] as const;
 
 export const adminApi = {
@@ -197,6 +207,10 @@ export const adminApi = {
     call<Subscription>("POST", `/subscriptions/${id}/${active ? "enable" : "disable"}`),
   deleteSubscription: (id: number) => call<void>("DELETE", `/subscriptions/${id}`),
   deliveries: (id: number) => call<{ deliveries: Delivery[] }>("GET", `/subscriptions/${id}/deliveries?limit=50`),
+  appCommands: (workspaceId: number) => call<{ commands: AppCommand[] }>("GET", `/workspaces/${workspaceId}/app-commands`),
+  createAppCommand: (workspaceId: number, body: { bot_id: number; name: string; url: string; usage: string; description: string }) =>
+    call<AppCommand & { token: string; signing_secret: string }>("POST", `/workspaces/${workspaceId}/app-commands`, body),
+  deleteAppCommand: (id: number) => call<void>("DELETE", `/app-commands/${id}`),
   rules: (workspaceId: number) => call<Rule[]>("GET", `/workspaces/${workspaceId}/erp/rules`),
   createRule: (workspaceId: number, body: RuleWrite) => call<Rule>("POST", `/workspaces/${workspaceId}/erp/rules`, body),
   updateRule: (workspaceId: number, id: number, body: RuleWrite) =>

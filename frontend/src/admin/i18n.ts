@@ -141,6 +141,16 @@ const en = {
   deliveryResult: "Result",
   confirmDeleteSubscription: "Delete the subscription to {url}?",
   needBot: "Add a bot first: subscriptions send as a bot.",
+  appCommands: "Slash commands of apps",
+  newAppCommand: "Add a command",
+  commandName: "Command (without /)",
+  commandUrl: "Your app's URL",
+  commandUsage: "Usage hint",
+  commandDescription: "Description",
+  commandToken: "Verification token",
+  commandSecret: "Signing secret",
+  confirmDeleteCommand: "Remove the command /{name}?",
+  noAppCommands: "No app commands yet.",
 };
 
 export type AdminKey = keyof typeof en;
@@ -281,6 +291,16 @@ const zh: Record<AdminKey, string> = {
   deliveryResult: "结果",
   confirmDeleteSubscription: "删除发往 {url} 的推送？",
   needBot: "请先添加机器人：推送以机器人身份发送。",
+  appCommands: "应用斜杠命令",
+  newAppCommand: "添加命令",
+  commandName: "命令（不含 /）",
+  commandUrl: "你的应用地址",
+  commandUsage: "用法提示",
+  commandDescription: "说明",
+  commandToken: "验证令牌",
+  commandSecret: "签名密钥",
+  confirmDeleteCommand: "删除命令 /{name}？",
+  noAppCommands: "还没有应用命令。",
 };
 
 const DICTS: Record<Lang, Record<AdminKey, string>> = { en, "zh-CN": zh };
