@@ -15,7 +15,7 @@ export function AdminNavItem() {
   return (
     <li>
       <a
-        className={`conv${here ? " active" : ""}`}
+        className={`nav-item${here ? " active" : ""}`}
         href={href}
         aria-current={here ? "page" : undefined}
         data-testid="admin-link"

@@ -25,7 +25,7 @@ export function WorkspaceNav() {
     <ul className="workspace-nav">
       <li>
         <a
-          className={`conv${here ? " active" : ""}`}
+          className={`nav-item${here ? " active" : ""}`}
           href={href}
           aria-current={here ? "page" : undefined}
           data-testid="records-link"
