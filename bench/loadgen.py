@@ -12,9 +12,11 @@ reported as "ping (socket)").
 Users are spread over many workspaces (default 50 of 20–40 people: three channels, a few DMs,
 and a channel shared with a partner organisation's guest, who is simulated too).
 
-Topology: ``bench/cluster.py``'s compose-on-loopback — a fresh PostgreSQL database, a private
-``redis-server``, N daphne processes, the task worker, the search indexer and ``bench/balancer.py``
-in front; every simulated request and socket goes through the balancer.
+Topology: ``bench/cluster.py``'s compose-on-loopback — a private PostgreSQL cluster (``initdb``
+on a free port; ``--pg URL`` uses an existing server instead), a private ``redis-server``, N
+daphne processes, the task worker, the search indexer and ``bench/balancer.py`` in front; every
+simulated request and socket goes through the balancer. Private servers keep other users of
+the machine's PostgreSQL (its connection limit) out of the measurement.
 
 Users are added in steps. After each step's sockets are open the step is held (default 60 s) and
 measured; it *holds* while all of these do (the thresholds of Mattermost's test):
@@ -43,6 +45,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,7 +59,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import PYTHON, Cluster, RedisServer, raise_nofile, rss_bytes
+from bench.cluster import PYTHON, Cluster, PostgresServer, RedisServer, postgres_bindir, raise_nofile, rss_bytes
 
 # --- the health thresholds (Mattermost's) ---------------------------------------------------
 MAX_AVG_MS = 100.0
@@ -655,6 +658,7 @@ class LoadRun:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.redis = RedisServer(Path(tempfile.mkdtemp(prefix="hub-load-redis-")))
+        self.postgres: PostgresServer | None = None
         self.cluster: Cluster | None = None
         self.clients: list[ClientProcess] = []
         self.people: list[tuple[str, int]] = []
@@ -663,8 +667,17 @@ class LoadRun:
     async def __aenter__(self) -> LoadRun:
         raise_nofile()
         self.redis.start()
+        admin_url = self.args.pg
+        if admin_url == "private":
+            bindir = postgres_bindir()
+            if bindir is None:
+                raise SystemExit("--pg private needs PostgreSQL's server binaries (initdb, postgres)")
+            self.postgres = PostgresServer(Path(tempfile.mkdtemp(prefix="hub-load-pg-")), bindir)
+            await asyncio.to_thread(self.postgres.start)
+            admin_url = self.postgres.url
         self.cluster = Cluster(
-            procs=self.args.procs, redis_url=self.redis.url, people=1, balancer=True, worker=True, indexer=True,
+            procs=self.args.procs, redis_url=self.redis.url, admin_url=admin_url, people=1,
+            balancer=True, worker=True, indexer=True,
             # Production limits, not the benchmarks' relaxed ones: the users here behave like people.
             extra_env={"HUB_SEND_RATE_PER_MINUTE": "30", "HUB_WS_FRAME_RATE": "20", "HUB_WS_FRAME_BURST": "60"},
         )  # fmt: skip
@@ -686,6 +699,9 @@ class LoadRun:
         if self.cluster is not None:
             await asyncio.to_thread(self.cluster.close)
         self.redis.stop()
+        if self.postgres is not None:
+            self.postgres.stop("fast")
+            shutil.rmtree(self.postgres.workdir, ignore_errors=True)
 
     def warm_up(self) -> None:
         """One search and one history read on every process before measuring: the first search
@@ -908,6 +924,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-people", type=int, default=20)
     parser.add_argument("--max-people", type=int, default=40)
     parser.add_argument("--json", type=Path, help="write the result as JSON here")
+    parser.add_argument(
+        "--pg",
+        default="private",
+        help="PostgreSQL admin URL, or 'private' (default): an initdb cluster of our own on a free port, so that "
+        "other users of the machine's server (its connection limit, its load) do not enter the measurement",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
