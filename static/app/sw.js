@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "a510f9505391";
-const ASSETS = ["/static/app/assets/AdminScreen-iEdyzNZq.js","/static/app/assets/AdminScreen-uIpKoD3U.css","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/DocEditorPage-pXk5hsnX.js","/static/app/assets/RecordsScreen-CljCkHG8.js","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/main-CXUHF_fj.css","/static/app/assets/main-riwNq-6L.js"];
+const VERSION = "2b827dab78e4";
+const ASSETS = ["/static/app/assets/AdminScreen-Dgxk21Ks.js","/static/app/assets/AdminScreen-uIpKoD3U.css","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/DocEditorPage-vB9D1FDj.js","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/RecordsScreen-od96Vd-Q.js","/static/app/assets/main-CXUHF_fj.css","/static/app/assets/main-CwyrPlVo.js"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

@@ -23,7 +23,7 @@ export default function AdminScreen({ route }: { route: AdminRoute }) {
         <button
           type="button"
           className="back"
-          aria-label={t("cancel")}
+          aria-label={t("backToConversations")}
           onClick={() => client.navigate({ workspaceId: route.workspaceId, conversationId: null })}
         >
           ‹

@@ -7,6 +7,7 @@ import type { Lang } from "../i18n";
 
 const en = {
   admin: "Admin",
+  backToConversations: "Back to the conversations",
   sections: "Admin sections",
   erp: "ERP sources",
   import: "Import",
@@ -157,6 +158,7 @@ export type AdminKey = keyof typeof en;
 
 const zh: Record<AdminKey, string> = {
   admin: "管理",
+  backToConversations: "返回会话列表",
   sections: "管理分区",
   erp: "ERP 数据源",
   import: "导入",

@@ -42,7 +42,7 @@ function BackToConversations() {
     <button
       type="button"
       className="back"
-      aria-label={t("backToSearch")}
+      aria-label={t("backToConversations")}
       onClick={() => client.navigate({ workspaceId, conversationId: null })}
     >
       ‹
