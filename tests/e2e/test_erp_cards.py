@@ -34,9 +34,13 @@ bob = User.objects.get(email="bob@e2e.test")
 owner = Member.objects.get(workspace=ws, user=alice)
 approvals = actions.check_create_conversation(owner, "public", "审批", [bob.pk])
 erp = actions.check_create_conversation(owner, "public", "订单讨论", [bob.pk])
-ErpSource.objects.create(
-    workspace=ws, name=DEFAULT_NAME, kind="builtin", is_default=True, config={{"approval_channel_id": approvals.pk}}
+# Earlier tests may already have made the built-in default source (ERP-lite is created on first
+# need): configure it rather than create a second one.
+source, _ = ErpSource.objects.get_or_create(
+    workspace=ws, name=DEFAULT_NAME, defaults={{"kind": "builtin", "is_default": True}}
 )
+source.config = {{**source.config, "approval_channel_id": approvals.pk}}
+source.save(update_fields=["config"])
 users = {{"sales": alice, "purchasing": bob, "finance": bob, "owner": alice, "warehouse": bob}}
 partners = {{"customer": PartnerOrg.objects.get(workspace=ws, name="西湖茶馆")}}
 add_demo_data(DemoData(workspace=ws, created=True, users=users, partners=partners))
