@@ -21,33 +21,33 @@ export function readCookie(name: string, cookie: string = typeof document !== "u
   return "";
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** The one HTTP helper every feature module uses: JSON (or FormData) body, the CSRF token on
+ * writes, 204 as undefined, a signed-out session sent back to the sign-in page, and errors
+ * as ApiError with the server's stable code and human message. */
+export async function apiRequest<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (method !== "GET") {
-    headers["Content-Type"] = "application/json";
-    headers["X-CSRFToken"] = readCookie("csrftoken");
-  }
+  const form = typeof FormData !== "undefined" && body instanceof FormData;
+  if (method !== "GET") headers["X-CSRFToken"] = readCookie("csrftoken");
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const response = await fetch(`/api/v1${path}`, {
     method,
     headers,
     credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? (body as FormData) : JSON.stringify(body),
   });
-  if (response.status === 401 || response.status === 403) {
+  if (response.status === 204) return undefined as T;
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 401 || (response.status === 403 && data?.error?.code === "not_authenticated")) {
     // The session ended (signed out elsewhere, expired): back to the sign-in page.
-    const data = await response.json().catch(() => ({}));
-    const code = data?.error?.code ?? "forbidden";
-    if (code === "not_authenticated" || response.status === 401) {
-      window.location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
-    }
-    throw new ApiError(response.status, code, data?.error?.message ?? response.statusText);
+    window.location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
   }
   if (!response.ok) {
-    const data = await response.json().catch(() => ({}));
     throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
   }
-  return (await response.json()) as T;
+  return data as T;
 }
+
+const request = apiRequest;
 
 export const api = {
   me: () => request<Me>("GET", "/me"),

@@ -3,8 +3,8 @@
  * - app pages (/ and /app/...) are network-first, with the last good shell as the offline
  *   fallback, so the app starts without a network and the socket catches up later;
  * - the API, the socket and everything else always go to the network. */
-const VERSION = "2b827dab78e4";
-const ASSETS = ["/static/app/assets/AdminScreen-Dgxk21Ks.js","/static/app/assets/AdminScreen-uIpKoD3U.css","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/DocEditorPage-vB9D1FDj.js","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/RecordsScreen-od96Vd-Q.js","/static/app/assets/main-CXUHF_fj.css","/static/app/assets/main-CwyrPlVo.js"];
+const VERSION = "7e54b67163db";
+const ASSETS = ["/static/app/assets/AdminScreen-Cvh13gVx.js","/static/app/assets/AdminScreen-uIpKoD3U.css","/static/app/assets/DocEditorPage-B8ROIZyF.js","/static/app/assets/DocEditorPage-NYt3VmyK.css","/static/app/assets/RecordsScreen-CpG6T9wo.css","/static/app/assets/RecordsScreen-WAXsqIuU.js","/static/app/assets/main-BfXm4kO4.js","/static/app/assets/main-CXUHF_fj.css"];
 const CACHE = `hub-shell-${VERSION}`;
 const SHELL_KEY = "/__shell__";
 

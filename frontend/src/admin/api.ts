@@ -2,25 +2,11 @@
 // (crm_bridge/importer/api.py) and watch rules (crm_bridge/rules_api.py). Same conventions as
 // ../api.ts: session cookie, X-CSRFToken on writes, errors as ApiError.
 
-import { ApiError, readCookie } from "../api";
+import { apiRequest } from "../api";
 import type { ImportJob } from "./logic";
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const form = body instanceof FormData;
-  if (method !== "GET") headers["X-CSRFToken"] = readCookie("csrftoken");
-  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
-  });
-  if (response.status === 204) return undefined as T;
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
-  return data as T;
-}
+// One helper for every module (../api.ts): the same headers, errors and sign-in redirect.
+const call = apiRequest;
 
 export interface Source {
   id: number;

@@ -1,7 +1,7 @@
 // HTTP calls of collaborative documents (docs/documents.md). Shares the request helper's
 // conventions (session cookie, CSRF header, {"error": {code, message}}) with ../api.ts.
 
-import { ApiError, readCookie } from "../api";
+import { apiRequest } from "../api";
 
 export interface DocSummary {
   id: number;
@@ -53,39 +53,13 @@ export interface DocSearchHit {
   snippet: string;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (method !== "GET") {
-    headers["Content-Type"] = "application/json";
-    headers["X-CSRFToken"] = readCookie("csrftoken");
-  }
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    const data = await response.json().catch(() => ({}));
-    throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
-  }
-  return response.status === 204 ? (undefined as T) : ((await response.json()) as T);
-}
+// One helper for every module (../api.ts): the same headers, errors and sign-in redirect.
+const call = apiRequest;
 
-async function upload<T>(path: string, file: File): Promise<T> {
+function upload<T>(path: string, file: File): Promise<T> {
   const form = new FormData();
   form.append("file", file);
-  const response = await fetch(`/api/v1${path}`, {
-    method: "POST",
-    headers: { Accept: "application/json", "X-CSRFToken": readCookie("csrftoken") },
-    credentials: "same-origin",
-    body: form,
-  });
-  if (!response.ok) {
-    const data = await response.json().catch(() => ({}));
-    throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
-  }
-  return (await response.json()) as T;
+  return apiRequest<T>("POST", path, form);
 }
 
 export const docsApi = {

@@ -1,6 +1,6 @@
 // /api/v1/me/notify/… and the push preview in /api/v1/me/notifications (docs/notifications.md).
 
-import { ApiError, readCookie } from "../api";
+import { apiRequest } from "../api";
 
 export type TargetKind = "wecom" | "dingtalk" | "feishu" | "email" | "apprise";
 export type Preview = "none" | "sender" | "first_line";
@@ -33,26 +33,8 @@ export interface Trial {
   detail: string;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (method !== "GET") {
-    headers["Content-Type"] = "application/json";
-    headers["X-CSRFToken"] = readCookie("csrftoken");
-  }
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 204) return undefined as T;
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    // 422 (schema) errors carry the field problems in the message; 400s say what is wrong.
-    throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
-  }
-  return data as T;
-}
+// One helper for every module (../api.ts): the same headers, errors and sign-in redirect.
+const call = apiRequest;
 
 export const notifyApi = {
   prefs: () => call<{ push_preview: Preview }>("GET", "/me/notifications"),

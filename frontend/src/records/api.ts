@@ -1,26 +1,12 @@
 // HTTP calls of the records screens: search by type, the customer timeline, "log to ERP",
 // and opening a record's room. Same conventions as ../api.ts (session cookie + CSRF token).
 
-import { ApiError, readCookie } from "../api";
+import { apiRequest } from "../api";
 import type { Card } from "../crm/cardLogic";
 import type { TimelineEntry } from "./timeline";
 
-async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (method === "POST") {
-    headers["Content-Type"] = "application/json";
-    headers["X-CSRFToken"] = readCookie("csrftoken");
-  }
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data?.error?.code ?? "http_error", data?.error?.message ?? response.statusText);
-  return data as T;
-}
+// One helper for every module (../api.ts): the same headers, errors and sign-in redirect.
+const call = apiRequest;
 
 export interface RecordId {
   source_id: number;
