@@ -278,9 +278,10 @@ class PostgresServer:
     PostgreSQL refuses to run as root; when we are root the server runs as the ``postgres``
     user (Debian's package creates it), which then owns the directory."""
 
-    def __init__(self, workdir: Path, bindir: Path) -> None:
+    def __init__(self, workdir: Path, bindir: Path, settings: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.bindir = bindir
+        self.settings = settings or {}  # postgresql.conf parameters, e.g. {"max_connections": "1000"}
         self.data = workdir / "data"
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -308,6 +309,7 @@ class PostgresServer:
                 [
                     str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
                     "-k", str(self.workdir), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                    *(arg for name, value in self.settings.items() for arg in ("-c", f"{name}={value}")),
                 ],
                 user=self.user,
                 stdout=log,

@@ -672,7 +672,14 @@ class LoadRun:
             bindir = postgres_bindir()
             if bindir is None:
                 raise SystemExit("--pg private needs PostgreSQL's server binaries (initdb, postgres)")
-            self.postgres = PostgresServer(Path(tempfile.mkdtemp(prefix="hub-load-pg-")), bindir)
+            # Django keeps one connection per thread, and under ASGI every request runs in a
+            # thread of its own: the hub's connection count grows with concurrency and passed
+            # PostgreSQL's default 100 at ~750 users (docs/performance.md).
+            self.postgres = PostgresServer(
+                Path(tempfile.mkdtemp(prefix="hub-load-pg-")),
+                bindir,
+                {"max_connections": str(self.args.pg_max_connections)},
+            )
             await asyncio.to_thread(self.postgres.start)
             admin_url = self.postgres.url
         self.cluster = Cluster(
@@ -735,11 +742,14 @@ class LoadRun:
         import psycopg
 
         assert self.cluster is not None
-        with psycopg.connect(self.cluster.admin_url, autocommit=True, connect_timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (self.cluster.db_name,),
-            ).fetchall()
+        try:
+            with psycopg.connect(self.cluster.admin_url, autocommit=True, connect_timeout=5) as conn:
+                rows = conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self.cluster.db_name,),
+                ).fetchall()
+        except psycopg.OperationalError:
+            return []  # out of connections: this sample misses the backends, the next one may not
         return [int(r[0]) for r in rows]
 
     async def grow(self, users: int) -> float:
@@ -924,6 +934,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-people", type=int, default=20)
     parser.add_argument("--max-people", type=int, default=40)
     parser.add_argument("--json", type=Path, help="write the result as JSON here")
+    parser.add_argument("--pg-max-connections", type=int, default=1000, help="of the private PostgreSQL")
     parser.add_argument(
         "--pg",
         default="private",
