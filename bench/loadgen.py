@@ -706,6 +706,7 @@ class LoadRun:
         if self.cluster is not None:
             await asyncio.to_thread(self.cluster.close)
         self.redis.stop()
+        shutil.rmtree(self.redis.workdir, ignore_errors=True)
         if self.postgres is not None:
             self.postgres.stop("fast")
             shutil.rmtree(self.postgres.workdir, ignore_errors=True)
