@@ -269,7 +269,8 @@ class PresenceTracker:
         )
         waiting = self.changed - set(due)
         dirty, self.dirty = self.dirty, set()
-        self.changed = waiting
+        # A copy: people marked while the cache is awaited join ``changed``, not ``waiting``.
+        self.changed = set(waiting)
         local = {uid: self.local_status(uid) for uid in sorted(dirty)}
         try:
             raw = await sync_to_async(_store_and_read, thread_sensitive=False)(local, due)
