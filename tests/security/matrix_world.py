@@ -172,7 +172,7 @@ def build() -> MatrixWorld:
 
     # A bot of the workspace that sits in one private conversation of its own.
     bot = api.post(f"/api/v1/workspaces/{ws.pk}/bots", {"name": "ERP sync"})
-    bot_user = User.objects.get(pk=bot["user_id"]) if "user_id" in bot else Member.objects.get(pk=bot["id"]).user
+    bot_user = User.objects.get(pk=bot["id"])  # a bot's id is its user id (BotOut)
     personas["bot"] = Persona(user=bot_user, token=bot["token"])
     ids["bot"] = bot["id"]
     ids["botroom"] = conv("private", "bot-room", [bot_user.pk])
