@@ -305,8 +305,11 @@ class PresenceTracker:
             await send_ephemeral_batch(workspace_group(workspace_id), frames)
         if waiting:
             soonest = min(self.broadcast[uid][1] for uid in waiting) + MIN_BROADCAST_INTERVAL
+            delay = max(BATCH_SECONDS, soonest - time.monotonic())
+            if self.changed - waiting or self.dirty:
+                delay = BATCH_SECONDS  # people marked during this flush are due now, not at the waiters' turn
             self.flushing = False
-            self._schedule(max(BATCH_SECONDS, soonest - time.monotonic()))
+            self._schedule(delay)
 
 
 _trackers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceTracker] = weakref.WeakKeyDictionary()
