@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 from docs_collab import access, actions, presence, queries, room, search
 from docs_collab.models import DocImage, DocumentPermission, DocVersion
 from hub.access import access_member
-from hub.apicore import authed_user
+from hub.apicore import authed_user, multipart_upload_body
 from hub.errors import HubError, NotFound
 from messaging import attachments as files
 from messaging.access import access_conversation
@@ -81,20 +81,7 @@ class ImageOut(Schema):
     height: int | None
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = multipart_upload_body()
 
 
 class PermissionIn(Schema):

@@ -8,7 +8,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from hub.access import access_member, access_partner
-from hub.apicore import authed_user
+from hub.apicore import authed_user, multipart_upload_body
 from hub.errors import HubError, NotFound
 from messaging import access, actions, queries
 from messaging import attachments as files
@@ -330,20 +330,7 @@ def forward_message(request: HttpRequest, message_id: int, payload: ForwardIn) -
 # --- attachments ---------------------------------------------------------------------------------------
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = multipart_upload_body()
 
 
 @router.post("/conversations/{conversation_id}/attachments", response={201: AttachmentOut}, openapi_extra=_UPLOAD_BODY)

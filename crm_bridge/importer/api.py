@@ -11,7 +11,7 @@ from crm_bridge.importer.run import check_create_job
 from crm_bridge.importer.schemas import ImportJobOut
 from crm_bridge.importer.tasks import run_import_job
 from hub.access import access_workspace_admin
-from hub.apicore import authed_user
+from hub.apicore import authed_user, multipart_upload_body
 from hub.errors import HubError, NotFound
 from messaging.attachments import SizeLimitHandler
 
@@ -19,24 +19,13 @@ router = Router(tags=["erp"])
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "type": {"type": "string", "enum": ["customers", "suppliers", "products", "stock", "prices"]},
-                        "encoding": {"type": "string", "description": "CSV encoding; default UTF-8, else GBK"},
-                    },
-                    "required": ["file", "type"],
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = multipart_upload_body(
+    {
+        "type": {"type": "string", "enum": ["customers", "suppliers", "products", "stock", "prices"]},
+        "encoding": {"type": "string", "description": "CSV encoding; default UTF-8, else GBK"},
+    },
+    required=("file", "type"),
+)
 
 
 def job_payload(job: ImportJob) -> dict[str, object]:
